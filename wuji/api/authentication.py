@@ -1,0 +1,27 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from . import services
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <key_id>.<secret>`. Request signing (HMAC) comes with the API issue."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header.startswith(self.keyword + " "):
+            return None
+        token = header[len(self.keyword) + 1:].strip()
+        key_id, _sep, secret = token.partition(".")
+        if not key_id or not secret:
+            raise exceptions.AuthenticationFailed(_("API 密钥格式错误。"))
+        key = services.authenticate(key_id, secret)
+        if key is None:
+            raise exceptions.AuthenticationFailed(_("API 密钥无效或已撤销。"))
+        request.api_key = key
+        return key.owner, key
+
+    def authenticate_header(self, request):
+        return self.keyword

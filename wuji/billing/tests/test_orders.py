@@ -1,0 +1,78 @@
+import pytest
+
+from wuji.audit.models import Instruction
+from wuji.billing import services as billing
+from wuji.compute.choices import PowerState, TaskState, VmState
+from wuji.compute.drivers import get_driver
+from wuji.core import testing
+from wuji.ledger import services as ledger
+
+
+def buy(customer, catalogue, key="k1", **overrides):
+    params = dict(customer=customer, region=catalogue["region"], plan=catalogue["plan"], image=catalogue["image"],
+                  cycle="monthly", name="web-1", idempotency_key=key, channel="web", ip="127.0.0.1")
+    params.update(overrides)
+    return billing.place_order(**params)
+
+
+def test_order_charges_price_in_force_and_provisions(customer, catalogue):
+    order, password = buy(customer, catalogue)
+    assert order.amount_fen == 2900
+    assert password and len(password) == 16
+    assert ledger.balances(customer)["cash"] == 100_00 - 2900
+    server = order.server
+    assert (server.vm_state, server.task_state) == (VmState.BUILDING, TaskState.SPAWNING)
+
+    testing.run_tasks()
+
+    server.refresh_from_db()
+    assert (server.vm_state, server.task_state, server.power_state) == (VmState.ACTIVE, "", PowerState.RUNNING)
+    assert str(server.uuid) in get_driver(testing.FAKE_NODE_URI).list_instances()
+    outcome = Instruction.objects.get(refers_to__action="order.place")
+    assert outcome.result == "succeeded"
+    assert ledger.verify() == []
+
+
+def test_same_idempotency_key_returns_first_order_and_charges_once(customer, catalogue):
+    first, _ = buy(customer, catalogue, key="same")
+    again, password = buy(customer, catalogue, key="same")
+    assert again.pk == first.pk and password is None
+    assert ledger.balances(customer)["cash"] == 100_00 - 2900
+
+
+def test_insufficient_balance_is_refused_and_writes_nothing(catalogue):
+    poor = testing.make_customer("poor@example.com", balance_fen=1000)
+    with pytest.raises(billing.PurchaseRefused, match="余额不足"):
+        buy(poor, catalogue)
+    assert ledger.balances(poor)["cash"] == 1000
+    assert not poor.orders.exists() and not poor.servers.exists()
+
+
+def test_gift_is_spent_before_cash(customer, catalogue):
+    ledger.post(key="gift-1", kind="gift", legs=[("expense:gift", -1000), (f"cust:{customer.pk}:gift", 1000)],
+                customer=customer)
+    buy(customer, catalogue)
+    assert ledger.balances(customer) == {"cash": 100_00 - 1900, "gift": 0, "frozen": 0}
+
+
+def test_changed_price_is_refused(customer, catalogue):
+    with pytest.raises(billing.PurchaseRefused, match="价格已变更"):
+        buy(customer, catalogue, expected_amount=1)
+
+
+def test_region_without_node_is_sold_out(customer, catalogue):
+    with pytest.raises(billing.PurchaseRefused):
+        buy(customer, catalogue, region=catalogue["hk"])
+    assert ledger.balances(customer)["cash"] == 100_00
+
+
+def test_failed_spawn_leaves_server_in_error_with_message(customer, catalogue):
+    from wuji.compute.drivers.base import DriverError
+
+    order, _ = buy(customer, catalogue)
+    get_driver(testing.FAKE_NODE_URI).fail_next("spawn", DriverError("宿主机资源不足"))
+    testing.run_tasks()
+    order.server.refresh_from_db()
+    assert order.server.vm_state == VmState.ERROR and order.server.task_state == ""
+    assert "宿主机资源不足" in order.server.last_error
+    assert Instruction.objects.get(refers_to__action="order.place").result == "failed"

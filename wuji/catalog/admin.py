@@ -1,0 +1,28 @@
+from django.contrib import admin
+
+from .models import Image, Plan, Price, Region
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "is_mainland", "is_active", "sort_order"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "vcpus", "memory_mib", "disk_gib", "bandwidth_mbps", "is_active"]
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "os_family", "volume", "is_active"]
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    list_display = ["plan", "region", "cycle", "amount_fen", "effective_from"]
+    list_filter = ["region", "cycle"]
+    list_select_related = ["plan", "region"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # prices are effective-dated: add a new row instead of editing history

@@ -1,0 +1,94 @@
+"""The product catalogue (clause 1.2, 3.5): regions, plans, OS images and effective-dated prices."""
+
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .choices import BillingCycle
+
+
+class BilingualName(models.Model):
+    name_zh = models.CharField(verbose_name=_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(verbose_name=_("name (English)"), max_length=100)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Region(BilingualName):
+    """A datacenter region. Mainland regions require real-name verification (enforced with identity work)."""
+
+    code = models.SlugField(verbose_name=_("code"), max_length=32, unique=True)
+    is_mainland = models.BooleanField(verbose_name=_("mainland China"), default=True)
+    sort_order = models.PositiveSmallIntegerField(verbose_name=_("order"), default=0)
+    is_active = models.BooleanField(verbose_name=_("on sale"), default=True)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["sort_order", "code"]
+
+
+class Plan(BilingualName):
+    """A server configuration. What the customer orders is exactly what is provisioned (5.1)."""
+
+    code = models.SlugField(verbose_name=_("code"), max_length=32, unique=True)
+    vcpus = models.PositiveSmallIntegerField(verbose_name=_("vCPUs"))
+    memory_mib = models.PositiveIntegerField(verbose_name=_("memory (MiB)"))
+    disk_gib = models.PositiveIntegerField(verbose_name=_("disk (GiB)"))
+    bandwidth_mbps = models.PositiveIntegerField(verbose_name=_("bandwidth (Mbps)"))
+    is_active = models.BooleanField(verbose_name=_("on sale"), default=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["vcpus", "memory_mib", "code"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(vcpus__gte=1), name="catalog_plan_vcpus_positive"),
+            models.CheckConstraint(condition=models.Q(memory_mib__gte=64), name="catalog_plan_memory_min"),
+        ]
+
+
+class Image(BilingualName):
+    """An OS image: a base volume in each node's storage pool that server disks overlay."""
+
+    code = models.SlugField(verbose_name=_("code"), max_length=32, unique=True)
+    os_family = models.CharField(verbose_name=_("OS family"), max_length=16, default="linux")
+    volume = models.CharField(verbose_name=_("base volume"), max_length=100)
+    is_active = models.BooleanField(verbose_name=_("available"), default=True)
+
+    class Meta:
+        verbose_name = _("OS image")
+        verbose_name_plural = _("OS images")
+        ordering = ["code"]
+
+
+class Price(models.Model):
+    """The price of a plan in a region for a billing cycle, in force from `effective_from` until replaced."""
+
+    plan = models.ForeignKey(to=Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="prices")
+    region = models.ForeignKey(to=Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="prices")
+    cycle = models.CharField(verbose_name=_("billing cycle"), max_length=16, choices=BillingCycle)
+    amount_fen = models.PositiveBigIntegerField(verbose_name=_("amount (fen)"))
+    effective_from = models.DateTimeField(verbose_name=_("effective from"))
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("price list")
+        ordering = ["plan", "region", "cycle", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "region", "cycle", "effective_from"], name="catalog_price_one_per_moment"
+            ),
+            models.CheckConstraint(condition=models.Q(amount_fen__gt=0), name="catalog_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code}/{self.region.code}/{self.cycle}: {self.amount_fen}"

@@ -1,0 +1,43 @@
+"""Reading the catalogue: what is on sale and at what price now (3.5)."""
+
+from django.utils.translation import gettext as _
+
+from wuji.core import clock
+
+from .models import Image, Plan, Price, Region
+
+
+class NotOnSale(Exception):
+    pass
+
+
+def regions():
+    return Region.objects.filter(is_active=True)
+
+
+def plans():
+    return Plan.objects.filter(is_active=True)
+
+
+def images():
+    return Image.objects.filter(is_active=True)
+
+
+def price_in_force(*, plan: Plan, region: Region, cycle: str, at=None) -> Price:
+    """The price list row in force at `at` (default now). The server never trusts a client's price."""
+    price = (
+        Price.objects.filter(plan=plan, region=region, cycle=cycle, effective_from__lte=at or clock.now())
+        .order_by("-effective_from")
+        .first()
+    )
+    if price is None:
+        raise NotOnSale(_("该配置在此地域暂不销售。"))
+    return price
+
+
+def prices_in_force(at=None) -> dict[tuple[int, int, str], Price]:
+    """Every (plan, region, cycle) price in force at `at`, in one query."""
+    result = {}
+    for price in Price.objects.filter(effective_from__lte=at or clock.now()).order_by("effective_from"):
+        result[(price.plan_id, price.region_id, price.cycle)] = price
+    return result

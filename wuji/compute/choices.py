@@ -1,0 +1,112 @@
+from django.utils.translation import gettext_lazy as _
+
+from wuji.core.choices import ChoiceSet
+
+
+class VmState(ChoiceSet):
+    BUILDING = "building"
+    ACTIVE = "active"
+    STOPPED = "stopped"
+    SUSPENDED = "suspended"
+    ERROR = "error"
+    RELEASED = "released"
+
+    CHOICES = (
+        (BUILDING, _("创建中"), "blue"),
+        (ACTIVE, _("运行中"), "green"),
+        (STOPPED, _("已关机"), "grey"),
+        (SUSPENDED, _("已暂停服务"), "orange"),
+        (ERROR, _("故障"), "red"),
+        (RELEASED, _("已释放"), "grey"),
+    )
+
+
+class TaskState(ChoiceSet):
+    NONE = ""
+    SPAWNING = "spawning"
+    STARTING = "starting"
+    STOPPING = "stopping"
+    REBOOTING = "rebooting"
+    REBOOTING_HARD = "rebooting_hard"
+    REINSTALLING = "reinstalling"
+
+    CHOICES = (
+        (NONE, _("无")),
+        (SPAWNING, _("正在创建")),
+        (STARTING, _("正在开机")),
+        (STOPPING, _("正在关机")),
+        (REBOOTING, _("正在重启")),
+        (REBOOTING_HARD, _("正在强制重启")),
+        (REINSTALLING, _("正在重装系统")),
+    )
+
+
+class PowerState(ChoiceSet):
+    RUNNING = "running"
+    SHUTDOWN = "shutdown"
+    PAUSED = "paused"
+    CRASHED = "crashed"
+    NOSTATE = "nostate"
+
+    CHOICES = (
+        (RUNNING, _("运行")),
+        (SHUTDOWN, _("关机")),
+        (PAUSED, _("暂停")),
+        (CRASHED, _("崩溃")),
+        (NOSTATE, _("未知")),
+    )
+
+
+class SuspensionReason(ChoiceSet):
+    EXPIRY = "expiry"
+    ARREARS = "arrears"
+    ABUSE = "abuse"
+    SECURITY = "security"
+    LEGAL = "legal"
+    STAFF = "staff"
+    USER = "user"
+
+    SELF_LIFTING = (EXPIRY, ARREARS)  # only these lift automatically on payment
+
+    CHOICES = (
+        (EXPIRY, _("到期")),
+        (ARREARS, _("欠费")),
+        (ABUSE, _("滥用")),
+        (SECURITY, _("安全")),
+        (LEGAL, _("法律/备案")),
+        (STAFF, _("工作人员")),
+        (USER, _("用户申请")),
+    )
+
+
+class Operation(ChoiceSet):
+    """Customer instructions on a server, with the task_state each sets and the vm_states it allows."""
+
+    START = "start"
+    STOP = "stop"
+    REBOOT = "reboot"
+    REBOOT_HARD = "reboot_hard"
+    REINSTALL = "reinstall"
+
+    TASK_STATE = {
+        START: TaskState.STARTING,
+        STOP: TaskState.STOPPING,
+        REBOOT: TaskState.REBOOTING,
+        REBOOT_HARD: TaskState.REBOOTING_HARD,
+        REINSTALL: TaskState.REINSTALLING,
+    }
+    ALLOWED_FROM = {
+        START: (VmState.STOPPED, VmState.ERROR),
+        STOP: (VmState.ACTIVE, VmState.ERROR),
+        REBOOT: (VmState.ACTIVE,),
+        REBOOT_HARD: (VmState.ACTIVE, VmState.STOPPED, VmState.ERROR),
+        REINSTALL: (VmState.ACTIVE, VmState.STOPPED, VmState.ERROR),
+    }
+
+    CHOICES = (
+        (START, _("开机")),
+        (STOP, _("关机")),
+        (REBOOT, _("重启")),
+        (REBOOT_HARD, _("强制重启")),
+        (REINSTALL, _("重装系统")),
+    )

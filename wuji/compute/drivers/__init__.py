@@ -1,0 +1,67 @@
+"""Hypervisor drivers (plain Python, no Django).
+
+``get_driver(node.uri, node.virt_type, node.pool)`` is the only way services and
+tasks obtain a driver: ``fake://...`` gives the in-memory FakeDriver (one world
+per URI per process), anything else the LibvirtDriver. Drivers are cached per
+process, so a node's libvirt connection is opened once and reused.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .base import (
+    ComputeDriver,
+    ConsoleInfo,
+    DriverCapabilities,
+    DriverError,
+    HostStats,
+    ImageRef,
+    InstanceExists,
+    InstanceInfo,
+    InstanceNotFound,
+    InstanceSpec,
+    InstanceStats,
+    InvalidImage,
+    NodeUnreachable,
+    NotSupported,
+    PowerState,
+)
+
+__all__ = [
+    "ComputeDriver", "ConsoleInfo", "DriverCapabilities", "DriverError", "HostStats",
+    "ImageRef", "InstanceExists", "InstanceInfo", "InstanceNotFound", "InstanceSpec",
+    "InstanceStats", "InvalidImage", "NodeUnreachable", "NotSupported", "PowerState",
+    "get_driver", "reset_fake_drivers",
+]
+
+_drivers: dict[tuple[str, str, str], ComputeDriver] = {}
+_lock = threading.Lock()
+
+
+def get_driver(uri: str, virt_type: str = "qemu", pool: str = "default") -> ComputeDriver:
+    """The process-wide driver for a node, created on first use."""
+    key = (uri, virt_type, pool)
+    with _lock:
+        driver = _drivers.get(key)
+        if driver is None:
+            if uri.startswith("fake://"):
+                from .fake import FakeDriver
+
+                driver = FakeDriver(uri)
+            else:
+                from .libvirt import LibvirtDriver  # imports the libvirt binding
+
+                driver = LibvirtDriver(uri, virt_type=virt_type, pool=pool)
+            _drivers[key] = driver
+        return driver
+
+
+def reset_fake_drivers() -> None:
+    """Forget every fake node (for tests): the next get_driver("fake://...") starts empty."""
+    from .fake import reset_worlds
+
+    with _lock:
+        for key in [k for k in _drivers if k[0].startswith("fake://")]:
+            del _drivers[key]
+        reset_worlds()

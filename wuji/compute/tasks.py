@@ -1,0 +1,152 @@
+"""Compute tasks: the only code that talks to hypervisors. Each is idempotent and leaves the server
+consistent: task_state cleared, vm_state what the hypervisor says (error only if it cannot say)."""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django_tasks import task
+
+from wuji.audit import services as audit
+from wuji.audit.models import Instruction
+from wuji.catalog.models import Image
+from wuji.core import clock, crypto
+from wuji.core.scheduler import periodic
+
+from . import services
+from .choices import Operation, PowerState, TaskState, VmState
+from .drivers import get_driver
+from .drivers.base import DriverError, ImageRef, InstanceNotFound, InstanceSpec
+from .models import Node, Server
+
+log = logging.getLogger(__name__)
+
+
+def driver_for(node: Node):
+    return get_driver(node.uri, virt_type=node.virt_type, pool=node.storage_pool)
+
+
+def _spec(server: Server, image: Image, password: str | None) -> InstanceSpec:
+    return InstanceSpec(
+        uuid=str(server.uuid), name=server.name, vcpus=server.vcpus, memory_mib=server.memory_mib,
+        disk_gib=server.disk_gib, image=ImageRef(volume=image.volume, os_family=image.os_family),
+        root_password=password,
+    )
+
+
+def _vm_state_for(power_state: str) -> str:
+    return VmState.ACTIVE if power_state == PowerState.RUNNING else VmState.STOPPED
+
+
+def _finish(server: Server, instruction_id: int | None, *, vm_state, power_state, error: str = "", image=None):
+    with transaction.atomic():
+        services.finish_operation(server.pk, vm_state=vm_state, power_state=power_state, error=error, image=image)
+        instruction = Instruction.objects.filter(pk=instruction_id).first() if instruction_id else None
+        if instruction is not None:
+            audit.record_outcome(instruction, succeeded=not error, detail=error)
+
+
+def _state_after_failure(driver, server: Server) -> tuple[str, str]:
+    try:
+        power = driver.get_info(str(server.uuid)).power_state
+    except DriverError:
+        return VmState.ERROR, PowerState.NOSTATE
+    return _vm_state_for(power), power
+
+
+@task()
+def provision_server(server_id: int, instruction_id: int | None = None, password_token: str | None = None) -> str:
+    """Spawn a paid server on its node. Running it again after success does nothing."""
+    server = Server.objects.select_related("node", "image").get(pk=server_id)
+    if server.task_state != TaskState.SPAWNING:
+        return "nothing to do"
+    driver = driver_for(server.node)
+    password = crypto.decrypt(password_token) if password_token else None
+    try:
+        if str(server.uuid) not in driver.list_instances():
+            driver.spawn(_spec(server, server.image, password))
+        power = driver.get_info(str(server.uuid)).power_state
+    except DriverError as exc:
+        log.warning("spawn of %s failed: %s", server.uuid, exc.detail if hasattr(exc, "detail") else exc)
+        _finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=str(exc))
+        return "failed"
+    _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
+    return "spawned"
+
+
+@task()
+def run_operation(server_id: int, operation: str, instruction_id: int, image_id: int | None = None,
+                  password_token: str | None = None) -> str:
+    """Carry out one accepted instruction on the hypervisor."""
+    server = Server.objects.select_related("node", "image").get(pk=server_id)
+    if server.task_state != Operation.TASK_STATE[operation]:
+        return "nothing to do"  # already finished (a retried task) or recovered by the reconciler
+    driver = driver_for(server.node)
+    uuid = str(server.uuid)
+    image = None
+    try:
+        if operation == Operation.START:
+            driver.power_on(uuid)
+        elif operation == Operation.STOP:
+            driver.power_off(uuid, timeout=settings.WUJI_STOP_TIMEOUT_SECONDS)
+        elif operation in (Operation.REBOOT, Operation.REBOOT_HARD):
+            driver.reboot(uuid, hard=operation == Operation.REBOOT_HARD)
+        elif operation == Operation.REINSTALL:
+            image = Image.objects.get(pk=image_id)
+            password = crypto.decrypt(password_token) if password_token else None
+            driver.rebuild(_spec(server, image, password))
+        power = driver.get_info(uuid).power_state
+    except DriverError as exc:
+        vm_state, power = _state_after_failure(driver, server)
+        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=str(exc))
+        return "failed"
+    _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power, image=image)
+    return "done"
+
+
+@periodic("compute.reconcile", every=dt.timedelta(minutes=1))
+@task()
+def reconcile() -> dict:
+    """Sync power state from the hypervisors (the authority) and recover operations whose worker died."""
+    stuck_before = clock.now() - dt.timedelta(seconds=settings.WUJI_OPERATION_TIMEOUT_SECONDS)
+    counts = {"synced": 0, "recovered": 0}
+    for node in Node.objects.all():
+        servers = list(Server.objects.filter(node=node).exclude(vm_state__in=[VmState.RELEASED, VmState.BUILDING,
+                                                                                VmState.SUSPENDED])
+                       .exclude(task_state__gt="", task_state_changed_at__gte=stuck_before))
+        stuck = list(Server.objects.filter(node=node, task_state__gt="", task_state_changed_at__lt=stuck_before))
+        if not servers and not stuck:
+            continue
+        driver = driver_for(node)
+        for server in servers:
+            if server.task_state:
+                continue
+            try:
+                power = driver.get_info(str(server.uuid)).power_state
+            except InstanceNotFound:
+                power = PowerState.NOSTATE
+            except DriverError:
+                continue  # node unreachable: keep what we last knew
+            vm_state = VmState.ERROR if power == PowerState.NOSTATE else _vm_state_for(power)
+            updated = Server.objects.filter(pk=server.pk, task_state=TaskState.NONE).exclude(
+                vm_state=vm_state, power_state=power).update(vm_state=vm_state, power_state=power)
+            counts["synced"] += updated
+        for server in stuck:
+            counts["recovered"] += _recover(driver, server)
+    return counts
+
+
+def _recover(driver, server: Server) -> int:
+    """An operation outlived its timeout (its worker died): settle the server from the hypervisor."""
+    vm_state, power = _state_after_failure(driver, server)
+    with transaction.atomic():
+        updated = Server.objects.filter(pk=server.pk, task_state=server.task_state,
+                                        task_state_changed_at=server.task_state_changed_at).update(
+            task_state=TaskState.NONE, task_state_changed_at=None, vm_state=vm_state, power_state=power,
+            last_error="操作超时，已根据虚拟化平台状态恢复。")
+        pending = (Instruction.objects.filter(target_type="server", target_id=str(server.pk), result="accepted",
+                                              outcomes__isnull=True).order_by("-seq").first())
+        if updated and pending is not None:
+            audit.record_outcome(pending, succeeded=False, detail="operation timed out; recovered by the reconciler")
+    return updated

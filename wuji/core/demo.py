@@ -1,0 +1,67 @@
+"""The demo catalogue: two regions (mainland, Hong Kong), three plans, two OS images, one compute node.
+
+The one node is in the mainland region; the Hong Kong region is on sale but has no node yet, so an
+order there is refused as sold out (售罄) until staff add a node — the demo shows that refusal too.
+
+Used by `wuji demo` and by the tests, so the demo is exactly what the tests exercise.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+from django.db import transaction
+
+from wuji.agreements import services as agreements
+from wuji.catalog.models import Image, Plan, Price, Region
+from wuji.compute.models import Node
+
+AGREEMENT_FILE = Path(__file__).resolve().parent.parent / "agreements" / "fixtures" / "service-agreement-2022-11-27.md"
+EPOCH = dt.datetime(2022, 11, 27, tzinfo=dt.UTC)
+
+REGIONS = [
+    # code, zh, en, mainland, order
+    ("cn-ganzhou", "华东-赣州", "China East (Ganzhou)", True, 1),
+    ("hk", "中国香港", "Hong Kong", False, 2),
+]
+PLANS = [
+    # code, zh, en, vcpus, memory MiB, disk GiB, Mbps, monthly price in fen per region
+    ("s1", "入门型 1核1G", "Starter 1 vCPU 1 GiB", 1, 1024, 20, 3, {"cn-ganzhou": 2900, "hk": 3900}),
+    ("s2", "标准型 2核2G", "Standard 2 vCPU 2 GiB", 2, 2048, 40, 5, {"cn-ganzhou": 5900, "hk": 7900}),
+    ("s4", "进阶型 4核8G", "Advanced 4 vCPU 8 GiB", 4, 8192, 80, 10, {"cn-ganzhou": 19900, "hk": 25900}),
+]
+IMAGES = [
+    ("debian-12", "Debian 12", "Debian 12", "debian-12.qcow2"),
+    ("tiny-linux", "Tiny Linux（演示）", "Tiny Linux (demo)", "tiny-linux.qcow2"),
+]
+
+
+@transaction.atomic
+def load_catalogue(*, node_uri: str = "test:///default", storage_pool: str = "default-pool") -> dict:
+    """Create or update the demo catalogue and the agreement in force. Idempotent."""
+    regions = {}
+    for code, zh, en, mainland, order in REGIONS:
+        regions[code], _ = Region.objects.update_or_create(
+            code=code, defaults={"name_zh": zh, "name_en": en, "is_mainland": mainland, "sort_order": order}
+        )
+    for code, zh, en, vcpus, memory, disk, mbps, prices in PLANS:
+        plan, _ = Plan.objects.update_or_create(
+            code=code, defaults={"name_zh": zh, "name_en": en, "vcpus": vcpus, "memory_mib": memory,
+                                 "disk_gib": disk, "bandwidth_mbps": mbps},
+        )
+        for region_code, amount in prices.items():
+            Price.objects.get_or_create(plan=plan, region=regions[region_code], cycle="monthly",
+                                        effective_from=EPOCH, defaults={"amount_fen": amount})
+    for code, zh, en, volume in IMAGES:
+        Image.objects.update_or_create(code=code, defaults={"name_zh": zh, "name_en": en, "volume": volume})
+    node, _ = Node.objects.update_or_create(
+        name="demo-node-1",
+        defaults={"region": regions["cn-ganzhou"], "uri": node_uri, "virt_type": "qemu",
+                  "storage_pool": storage_pool, "vcpus": 64, "memory_mib": 262144, "disk_gib": 4000},
+    )
+    agreements.publish(version="2022-11-27", title="武极云用户服务协议", body=AGREEMENT_FILE.read_text("utf-8"),
+                       effective_at=EPOCH)
+    return {"regions": regions, "node": node}
+
+
+def image_volumes() -> list[str]:
+    return [volume for *_, volume in IMAGES]

@@ -1,0 +1,44 @@
+from django.contrib import admin
+
+from .models import Account, Posting, Transaction
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The ledger is changed only by services; the console shows it read-only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PostingInline(admin.TabularInline):
+    model = Posting
+    fields = ["account", "amount", "balance_after"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["code", "kind", "customer", "balance", "version"]
+    list_filter = ["kind"]
+    search_fields = ["code", "customer__email"]
+    list_select_related = ["customer"]
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "customer", "idempotency_key", "cause_type", "cause_id", "created_at"]
+    list_filter = ["kind", "cause_type"]
+    search_fields = ["idempotency_key", "customer__email", "cause_id"]
+    list_select_related = ["customer"]
+    inlines = [PostingInline]
