@@ -1,6 +1,8 @@
 """Test helpers. Tests set up state through the same services the product uses."""
 
+from django.db import transaction
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from wuji.catalog.models import Image, Plan, Region
 from wuji.compute.drivers import get_driver
@@ -55,7 +57,21 @@ def fund(customer, amount_fen: int, *, key: str | None = None):
     )
 
 
-def run_tasks(max_tasks: int | None = None) -> None:
-    """Run every ready task on the database queue, as `wuji worker` would, then return."""
-    Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
-           max_tasks=max_tasks, worker_id="test-worker", excluded_queue_names=[]).run()
+def run_tasks(max_tasks: int | None = None) -> int:
+    """Run every ready task on the database queue, as `wuji worker` does, then return how many ran.
+
+    Same claim-and-run path as the worker, minus its connection recycling (which would close the
+    connection a test case holds open inside its transaction).
+    """
+    worker = Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+                    max_tasks=max_tasks, worker_id="test-worker", excluded_queue_names=[])
+    ran = 0
+    while max_tasks is None or ran < max_tasks:
+        with transaction.atomic():
+            result = DBTaskResult.objects.ready().get_locked()
+            if result is None:
+                break
+            result.claim(worker.worker_id)
+        worker.run_task(result)
+        ran += 1
+    return ran

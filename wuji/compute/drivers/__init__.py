@@ -8,6 +8,7 @@ process, so a node's libvirt connection is opened once and reused.
 
 from __future__ import annotations
 
+import atexit
 import threading
 
 from .base import (
@@ -29,10 +30,23 @@ from .base import (
 )
 
 __all__ = [
-    "ComputeDriver", "ConsoleInfo", "DriverCapabilities", "DriverError", "HostStats",
-    "ImageRef", "InstanceExists", "InstanceInfo", "InstanceNotFound", "InstanceSpec",
-    "InstanceStats", "InvalidImage", "NodeUnreachable", "NotSupported", "PowerState",
-    "get_driver", "reset_fake_drivers",
+    "ComputeDriver",
+    "ConsoleInfo",
+    "DriverCapabilities",
+    "DriverError",
+    "HostStats",
+    "ImageRef",
+    "InstanceExists",
+    "InstanceInfo",
+    "InstanceNotFound",
+    "InstanceSpec",
+    "InstanceStats",
+    "InvalidImage",
+    "NodeUnreachable",
+    "NotSupported",
+    "PowerState",
+    "get_driver",
+    "reset_fake_drivers",
 ]
 
 _drivers: dict[tuple[str, str, str], ComputeDriver] = {}
@@ -65,3 +79,16 @@ def reset_fake_drivers() -> None:
         for key in [k for k in _drivers if k[0].startswith("fake://")]:
             del _drivers[key]
         reset_worlds()
+
+
+@atexit.register
+def _close_all() -> None:
+    # Close connections while the interpreter is intact; libvirt's finalizers
+    # would otherwise run against a half-torn-down module at exit.
+    with _lock:
+        drivers = list(_drivers.values())
+    for driver in drivers:
+        try:
+            driver.close()
+        except Exception:  # exiting anyway
+            pass

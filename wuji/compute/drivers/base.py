@@ -122,8 +122,9 @@ class DriverCapabilities:
 class DriverError(Exception):
     """A hypervisor operation failed.
 
-    ``message`` is safe to show a customer; ``detail`` holds the backend's own
-    text (paths, error codes) for logs and staff.
+    ``message`` (also ``str(exc)``) is safe to show a customer; ``detail`` holds
+    the backend's own text (paths, error codes) for logs and staff, and shows in
+    ``repr(exc)``.
     """
 
     default_message = "The operation on the server's host failed."
@@ -131,7 +132,10 @@ class DriverError(Exception):
     def __init__(self, message: str | None = None, *, detail: str | None = None) -> None:
         self.message = message or self.default_message
         self.detail = detail
-        super().__init__(self.message if detail is None else f"{self.message} ({detail})")
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, detail={self.detail!r})"
 
 
 class InstanceNotFound(DriverError):

@@ -155,9 +155,7 @@ class FakeDriver(ComputeDriver):
             raise InvalidImage(detail="image is larger than the disk")
 
     def _new_disk(self, spec: InstanceSpec) -> None:
-        self.world.disks[spec.uuid] = FakeDisk(
-            spec.image.volume, spec.disk_gib, next(self.world.serials)
-        )
+        self.world.disks[spec.uuid] = FakeDisk(spec.image.volume, spec.disk_gib, next(self.world.serials))
 
     # --- contract ---------------------------------------------------------------
 
@@ -223,9 +221,7 @@ class FakeDriver(ComputeDriver):
         with self.world.lock:
             self._check("get_info")
             inst = self._get(uuid)
-            return InstanceInfo(
-                uuid, inst.power_state, inst.spec.vcpus, inst.spec.memory_mib, inst.cpu_time()
-            )
+            return InstanceInfo(uuid, inst.power_state, inst.spec.vcpus, inst.spec.memory_mib, inst.cpu_time())
 
     def list_instances(self) -> list[str]:
         with self.world.lock:
@@ -243,13 +239,13 @@ class FakeDriver(ComputeDriver):
     def get_host_stats(self) -> HostStats:
         with self.world.lock:
             self._check("get_host_stats")
-            used = sum(
-                i.spec.memory_mib
-                for i in self.world.instances.values()
-                if i.power_state == PowerState.RUNNING
-            )
+            used = sum(i.spec.memory_mib for i in self.world.instances.values() if i.power_state == PowerState.RUNNING)
             return HostStats(
-                "fake", "1.0", HOST_VCPUS, HOST_MEMORY_MIB, HOST_MEMORY_MIB - used,
+                "fake",
+                "1.0",
+                HOST_VCPUS,
+                HOST_MEMORY_MIB,
+                HOST_MEMORY_MIB - used,
                 len(self.world.instances),
             )
 

@@ -323,14 +323,13 @@ class Guest:
 
     def force_off(self) -> None:
         """Pull the plug; no-op when already off."""
-        with ignoring(libvirt.VIR_ERR_OPERATION_INVALID):
+        with ignoring(libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_NO_DOMAIN):
             self.dom.destroy()
 
     def undefine(self) -> None:
         with ignoring(libvirt.VIR_ERR_NO_DOMAIN):
             self.dom.undefineFlags(
-                libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+                libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
             )
 
 
@@ -411,8 +410,10 @@ class LibvirtDriver(ComputeDriver):
     def _create_overlay(self, pool: Any, spec: InstanceSpec, image: Any) -> str:
         self._delete_overlay(pool, spec.uuid)  # a leftover of a failed attempt, never in use
         config = VolumeConfig(
-            overlay_name(spec.uuid), spec.disk_gib,
-            backing_path=image.path(), backing_format=volume_format(image),
+            overlay_name(spec.uuid),
+            spec.disk_gib,
+            backing_path=image.path(),
+            backing_format=volume_format(image),
         )
         return pool.createXML(config.to_xml(), 0).path()
 
@@ -425,9 +426,14 @@ class LibvirtDriver(ComputeDriver):
     def _domain_config(self, spec: InstanceSpec, disk_path: str) -> DomainConfig:
         log_file = self.serial_log_path(spec.uuid)
         return DomainConfig(
-            virt_type=self.virt_type, uuid=spec.uuid, title=spec.name,
-            vcpus=spec.vcpus, memory_mib=spec.memory_mib,
-            disk=DiskConfig(disk_path), serial=SerialConfig(log_file), graphics=VncConfig(),
+            virt_type=self.virt_type,
+            uuid=spec.uuid,
+            title=spec.name,
+            vcpus=spec.vcpus,
+            memory_mib=spec.memory_mib,
+            disk=DiskConfig(disk_path),
+            serial=SerialConfig(log_file),
+            graphics=VncConfig(),
         )
 
     def _apply_credentials(self, guest: Guest, spec: InstanceSpec) -> None:
@@ -577,8 +583,10 @@ class LibvirtDriver(ComputeDriver):
             if not guests:
                 return []
             wanted = (
-                libvirt.VIR_DOMAIN_STATS_CPU_TOTAL | libvirt.VIR_DOMAIN_STATS_BALLOON
-                | libvirt.VIR_DOMAIN_STATS_BLOCK | libvirt.VIR_DOMAIN_STATS_INTERFACE
+                libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+                | libvirt.VIR_DOMAIN_STATS_BALLOON
+                | libvirt.VIR_DOMAIN_STATS_BLOCK
+                | libvirt.VIR_DOMAIN_STATS_INTERFACE
             )
             records = conn.domainListGetStats([g.dom for g in guests], wanted, 0)
             return [self._stats(Guest(dom), rec) for dom, rec in records]

@@ -18,7 +18,7 @@ def create_triggers(apps, schema_editor):
             elif vendor == "postgresql":
                 schema_editor.execute(
                     "CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger AS $$ BEGIN "
-                    "RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END; $$ LANGUAGE plpgsql;"
+                    "RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only'; END; $$ LANGUAGE plpgsql;"
                 )
                 schema_editor.execute(
                     f"CREATE TRIGGER {name} BEFORE {op} ON {table} FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();"

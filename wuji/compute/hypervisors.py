@@ -1,0 +1,22 @@
+"""Process-level hypervisor set-up for workers.
+
+libvirt's `test:///default` hypervisor lives inside the process that opens it and forgets everything
+when that process exits. A worker serving such a demo node therefore registers the catalogue's image
+volumes on it at start; real nodes (qemu:///system, qemu+ssh://…) have their images placed by staff.
+"""
+
+from wuji.catalog.models import Image
+
+from .models import Node
+from .tasks import driver_for
+
+DEMO_IMAGE_GIB = 1
+
+
+def prepare_demo_hypervisors(log=print) -> None:
+    volumes = list(Image.objects.filter(is_active=True).values_list("volume", flat=True))
+    for node in Node.objects.filter(uri__startswith="test://"):
+        driver = driver_for(node)
+        for volume in volumes:
+            driver.ensure_image_volume(volume, DEMO_IMAGE_GIB)
+        log(f"demo hypervisor {node.uri} (libvirt test driver, in-process): images {', '.join(volumes)} ready")
