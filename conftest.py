@@ -27,3 +27,15 @@ def customer(catalogue):
 @pytest.fixture
 def other_customer(catalogue):
     return testing.make_customer("bob@example.com", balance_fen=100_00)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need PostgreSQL's concurrency; on SQLite they are skipped up front."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (run with DATABASE_URL=postgres://…)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)

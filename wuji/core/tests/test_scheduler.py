@@ -1,0 +1,67 @@
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from wuji.core import scheduler
+from wuji.core.models import ScheduledRun
+
+
+@task()
+def heartbeat() -> str:
+    return "beat"
+
+
+JOB = scheduler.PeriodicJob(name="test.heartbeat", interval=dt.timedelta(minutes=5), task=heartbeat)
+T0 = dt.datetime(2026, 11, 27, 3, 0, 30, tzinfo=dt.UTC)
+
+
+def test_slot_start_floors_to_the_interval():
+    assert scheduler.slot_start(T0, dt.timedelta(minutes=5)) == dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC)
+    assert scheduler.slot_start(T0 + dt.timedelta(minutes=4, seconds=29), dt.timedelta(minutes=5)).minute == 0
+
+
+@pytest.mark.django_db
+def test_a_job_is_enqueued_once_per_slot_however_often_it_ticks():
+    assert scheduler.tick(T0, jobs=[JOB]) == ["test.heartbeat"]
+    assert scheduler.tick(T0 + dt.timedelta(seconds=10), jobs=[JOB]) == []
+    assert scheduler.tick(T0 + dt.timedelta(minutes=4), jobs=[JOB]) == []
+    assert ScheduledRun.objects.count() == 1
+    assert DBTaskResult.objects.filter(task_path__endswith="heartbeat").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_next_slot_enqueues_again():
+    scheduler.tick(T0, jobs=[JOB])
+    assert scheduler.tick(T0 + dt.timedelta(minutes=5), jobs=[JOB]) == ["test.heartbeat"]
+    assert ScheduledRun.objects.count() == 2
+
+
+def test_platform_jobs_are_registered():
+    assert "compute.reconcile" in {job.name for job in scheduler.registered_jobs()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_schedulers_enqueue_a_slot_once():
+    barrier = threading.Barrier(6)
+    results = []
+
+    def replica():
+        try:
+            barrier.wait()
+            results.extend(scheduler.tick(T0, jobs=[JOB]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=replica) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["test.heartbeat"]
+    assert ScheduledRun.objects.count() == 1
+    assert DBTaskResult.objects.filter(task_path__endswith="heartbeat").count() == 1
