@@ -10,6 +10,11 @@ POOL_DIR=/var/lib/libvirt/images
 
 say() { echo "setup-libvirt: $*"; }
 
+# --packages-only: install the packages (enough to build the Python binding and run the demo's in-process
+# test hypervisor) without starting daemons.
+PACKAGES_ONLY=0
+[[ ${1:-} == --packages-only ]] && PACKAGES_ONLY=1
+
 if [[ $(id -u) -ne 0 ]]; then
     say "must run as root" >&2
     exit 1
@@ -28,6 +33,10 @@ if ((${#missing[@]})); then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
     say "packages present"
+fi
+
+if ((PACKAGES_ONLY)); then
+    exit 0
 fi
 
 # 2. /dev/kvm is root-only without udev; libvirt then re-probes QEMU on every call.

@@ -1,0 +1,50 @@
+# Wuji Cloud — every target sets up what it needs, so each works on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/wuji_ci
+PORT ?= 8000
+
+.PHONY: demo test test-sqlite test-postgres e2e lint system venv bench clean
+
+demo: venv  ## run the platform on the embedded default (SQLite, demo catalogue, test hypervisor)
+	WUJI_SANDBOX_PAYMENTS=1 $(BIN)/wuji demo --port $(PORT)
+
+test: system venv  ## the whole suite on SQLite (with the browser and real-QEMU legs) and on PostgreSQL
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite:
+	WUJI_TEST_LIBVIRT_SYSTEM=1 $(BIN)/python -m pytest -p no:cacheprovider
+
+test-postgres:
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -p no:cacheprovider --create-db -m "not e2e" \
+		--ignore=wuji/compute/tests/test_driver_contract.py
+
+e2e: system venv
+	$(BIN)/python -m pytest -p no:cacheprovider -m e2e
+
+lint: venv
+	$(BIN)/ruff check wuji bench
+
+bench: venv
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+system:  ## apt packages, /dev/kvm fix, libvirtd + virtlogd (idempotent)
+	$(SUDO) scripts/setup-libvirt.sh
+
+$(BIN)/python:
+	$(SUDO) scripts/setup-libvirt.sh --packages-only
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+clean:
+	rm -rf $(VENV) var
