@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WUJI_VAR_DIR", BASE_DIR / "var"))
+# The embedded default keeps its database and collected static files here; create it on first start.
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 
 def env_bool(name: str, default: bool) -> bool:
