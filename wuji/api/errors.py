@@ -1,20 +1,74 @@
-"""Error bodies: {"code": stable machine code, "message": in the caller's language, "field": ...}."""
+"""Error bodies: {"code": stable machine code, "message": in the caller's language, "field": ...}.
 
+Views raise `ApiError` subclasses for refusals the services report; DRF's own exceptions (validation,
+authentication, 404) are reshaped here into the same body.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.exceptions import APIException, ErrorDetail
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+class ApiError(APIException):
+    """A refusal with a stable `code`, a message for people and optionally the field it concerns."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "error"
+    default_detail = _("请求被拒绝。")
+
+    def __init__(self, message=None, *, code: str | None = None, field: str | None = None):
+        super().__init__(detail=message, code=code)
+        self.field = field
+
+
+class PaymentRequired(ApiError):
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    default_code = "insufficient_balance"
+    default_detail = _("余额不足，请先充值。")
+
+
+class Conflict(ApiError):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = _("请求与资源当前状态冲突。")
+
+
+class UnprocessableEntity(ApiError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "unprocessable"
+    default_detail = _("请求无法处理。")
+
+
+def _first_error(detail, path: str | None = None) -> tuple[str | None, ErrorDetail | str]:
+    """The first (field, message) in a possibly nested DRF error structure; field paths are dotted."""
+    if isinstance(detail, dict):
+        key, value = next(iter(detail.items()))
+        key = None if key == api_settings.NON_FIELD_ERRORS_KEY else str(key)
+        return _first_error(value, ".".join(p for p in (path, key) if p) or None)
+    if isinstance(detail, list) and detail:
+        return _first_error(detail[0], path)
+    return path, detail
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()  # Django's message names the model ("No Server matches…"): not for clients
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    data = response.data
-    code = getattr(exc, "default_code", "error")
-    if isinstance(getattr(exc, "detail", None), dict):
-        field, messages = next(iter(exc.detail.items()))
-        message = messages[0] if isinstance(messages, list) else messages
-        response.data = {"code": "invalid", "message": str(message), "field": field, "errors": data}
+    detail = getattr(exc, "detail", response.data)
+    if isinstance(exc, ApiError):
+        response.data = {"code": str(detail.code), "message": str(detail), "field": exc.field}
+    elif isinstance(detail, dict | list):
+        field, message = _first_error(detail)
+        response.data = {"code": "invalid", "message": str(message), "field": field, "errors": response.data}
     else:
-        detail = getattr(exc, "detail", data)
-        code = getattr(detail, "code", code)
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         response.data = {"code": str(code), "message": str(detail), "field": None}
     return response

@@ -1,8 +1,26 @@
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from . import views
 
 app_name = "api"
 
+router = SimpleRouter()
+router.register("catalog/regions", views.RegionViewSet, basename="region")
+router.register("catalog/plans", views.PlanViewSet, basename="plan")
+router.register("catalog/images", views.ImageViewSet, basename="image")
+router.register("catalog/prices", views.PriceViewSet, basename="price")
+router.register("transactions", views.TransactionViewSet, basename="transaction")
+router.register("topups", views.TopUpViewSet, basename="topup")
+router.register("orders", views.OrderViewSet, basename="order")
+router.register("servers", views.ServerViewSet, basename="server")
+router.register("instructions", views.InstructionViewSet, basename="instruction")
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("catalog/quote/", views.QuoteView.as_view(), name="quote"),
+    path("balance/", views.BalanceView.as_view(), name="balance"),
+    path("instructions/export.csv", views.InstructionExportView.as_view(), name="instruction-export"),
+    path("", include(router.urls)),
 ]

@@ -23,6 +23,9 @@ class ChainHead(models.Model):
     class Meta:
         verbose_name = _("chain head")
 
+    def __str__(self) -> str:
+        return f"chain head #{self.length}"
+
 
 class Instruction(AppendOnlyModel):
     seq = models.PositiveBigIntegerField(verbose_name=_("sequence"), unique=True)

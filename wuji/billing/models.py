@@ -13,7 +13,9 @@ class Order(models.Model):
     customer = models.ForeignKey(
         to=settings.AUTH_USER_MODEL, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="orders"
     )
-    region = models.ForeignKey(to="catalog.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        to="catalog.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
     plan = models.ForeignKey(to="catalog.Plan", verbose_name=_("plan"), on_delete=models.PROTECT, related_name="+")
     image = models.ForeignKey(to="catalog.Image", verbose_name=_("image"), on_delete=models.PROTECT, related_name="+")
     cycle = models.CharField(verbose_name=_("billing cycle"), max_length=16, choices=BillingCycle)

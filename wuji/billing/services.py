@@ -95,7 +95,8 @@ def place_order(*, customer, region, plan, image, cycle: str, name: str, idempot
                 server=server, created_at=now,
             )
     except ledger.InsufficientFunds as exc:
-        raise PurchaseRefused(_("余额不足：还需 %(yuan)s 元，请先充值。") % {"yuan": money.fen_to_yuan(exc.shortfall)}) from exc
+        shortfall = money.fen_to_yuan(exc.shortfall)
+        raise PurchaseRefused(_("余额不足：还需 %(yuan)s 元，请先充值。") % {"yuan": shortfall}) from exc
     except compute.NoCapacity as exc:
         raise PurchaseRefused(str(exc)) from exc
     except IntegrityError:

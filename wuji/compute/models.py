@@ -52,7 +52,9 @@ class Server(models.Model):
         to=settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="servers"
     )
     name = models.CharField(verbose_name=_("name"), max_length=64)
-    region = models.ForeignKey(to="catalog.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    region = models.ForeignKey(
+        to="catalog.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
+    )
     plan = models.ForeignKey(to="catalog.Plan", verbose_name=_("plan"), on_delete=models.PROTECT, related_name="+")
     image = models.ForeignKey(to="catalog.Image", verbose_name=_("image"), on_delete=models.PROTECT, related_name="+")
     node = models.ForeignKey(

@@ -1,8 +1,27 @@
+from django.contrib.auth.views import LogoutView
 from django.urls import path
-from django.views.generic import TemplateView
+
+from .views import accounts, api_keys, buy, instructions, servers, wallet
 
 app_name = "portal"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="portal/home.html"), name="home"),
+    path("", accounts.home, name="home"),
+    path("agreement/", accounts.agreement, name="agreement"),
+    path("register/", accounts.register, name="register"),
+    path("login/", accounts.PortalLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(), name="logout"),
+    path("dashboard/", accounts.dashboard, name="dashboard"),
+    path("wallet/", wallet.wallet, name="wallet"),
+    path("wallet/topup/<str:out_trade_no>/pay/", wallet.sandbox_pay, name="sandbox_pay"),
+    path("payments/notify/sandbox/", wallet.sandbox_notify, name="sandbox_notify"),
+    path("buy/", buy.buy, name="buy"),
+    path("buy/confirm/", buy.buy_confirm, name="buy_confirm"),
+    path("servers/", servers.server_list, name="servers"),
+    path("servers/<int:pk>/", servers.server_detail, name="server"),
+    path("servers/<int:pk>/action/", servers.server_action, name="server_action"),
+    path("instructions/", instructions.instruction_list, name="instructions"),
+    path("instructions/export.csv", instructions.instruction_csv, name="instructions_csv"),
+    path("api-keys/", api_keys.api_key_list, name="api_keys"),
+    path("api-keys/<int:pk>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
 ]

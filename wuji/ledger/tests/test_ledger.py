@@ -137,7 +137,9 @@ def test_random_postings_never_break_the_invariants(catalogue, ops):
         keys = []
         for n, (op, who, amount) in enumerate(ops):
             user = users[who]
-            code = lambda kind: ledger.customer_account_code(user.pk, kind)  # noqa: E731
+            def code(kind, user=user):
+                return ledger.customer_account_code(user.pk, kind)
+
             key = f"prop-{id(ops)}-{n}"
             recipes = {
                 "topup": [("clearing:test", -amount), (code("cash"), amount)],

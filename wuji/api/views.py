@@ -1,0 +1,373 @@
+"""API v1 views: thin. They read through querysets scoped to `request.user`, validate input with serializers,
+call the services (channel "api", the client's IP) and map the services' refusals to error bodies.
+
+Someone else's object is not found (404), never forbidden (403): its existence is not revealed.
+"""
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import re
+
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
+
+from wuji.audit import services as audit
+from wuji.audit.choices import Channel
+from wuji.audit.models import Instruction
+from wuji.billing import services as billing
+from wuji.billing.models import Order
+from wuji.catalog import services as catalog
+from wuji.catalog.models import Image, Plan, Region
+from wuji.compute import services as compute
+from wuji.compute.choices import Operation
+from wuji.compute.models import Server
+from wuji.core import clock
+from wuji.ledger import services as ledger
+from wuji.ledger.choices import AccountKind
+from wuji.ledger.models import Transaction
+from wuji.payments import services as payments
+from wuji.payments.models import TopUp
+
+from . import serializers as s
+from .csv_export import write_instructions_csv
+from .errors import ApiError, Conflict, PaymentRequired, UnprocessableEntity
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,100}$")  # printable ASCII without spaces; the order column is 100
+
+
+def client_ip(request: Request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def validated(serializer_class: type[Serializer], data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def idempotency_key(request: Request) -> str:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
+    if not key:
+        raise ApiError(_("请在请求头 Idempotency-Key 中提供幂等键（例如一个 UUID），重试时使用同一个值。"),
+                       code="idempotency_key_required", field=IDEMPOTENCY_HEADER)
+    if not IDEMPOTENCY_KEY_PATTERN.match(key):
+        raise ApiError(_("幂等键须为 1 至 100 个可打印 ASCII 字符，不含空格。"),
+                       code="idempotency_key_invalid", field=IDEMPOTENCY_HEADER)
+    return key
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(s.ErrorSerializer, description="error body") for code in codes}
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    IDEMPOTENCY_HEADER, location=OpenApiParameter.HEADER, required=True, type=str,
+    description="client-chosen unique key (e.g. a UUID); a retry with the same key returns the first result",
+)
+
+
+# --- Catalogue --------------------------------------------------------------------------------------
+
+
+class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Regions on sale."""
+
+    serializer_class = s.RegionSerializer
+    queryset = Region.objects.none()
+
+    def get_queryset(self):
+        return catalog.regions()
+
+
+class PlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Plans on sale."""
+
+    serializer_class = s.PlanSerializer
+    queryset = Plan.objects.none()
+
+    def get_queryset(self):
+        return catalog.plans()
+
+
+class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """OS images available."""
+
+    serializer_class = s.ImageSerializer
+    queryset = Image.objects.none()
+
+    def get_queryset(self):
+        return catalog.images()
+
+
+@dataclasses.dataclass(frozen=True)
+class PriceRow:
+    plan: str
+    region: str
+    cycle: str
+    amount_fen: int
+    effective_from: dt.datetime
+
+
+def prices_on_sale() -> list[PriceRow]:
+    """Prices in force now for plans and regions on sale, in catalogue order (three queries)."""
+    plans = {plan.pk: (index, plan.code) for index, plan in enumerate(catalog.plans())}
+    regions = {region.pk: (index, region.code) for index, region in enumerate(catalog.regions())}
+    on_sale = [p for p in catalog.prices_in_force().values() if p.plan_id in plans and p.region_id in regions]
+    on_sale.sort(key=lambda p: (regions[p.region_id][0], plans[p.plan_id][0], p.cycle))
+    return [PriceRow(plan=plans[p.plan_id][1], region=regions[p.region_id][1], cycle=p.cycle,
+                     amount_fen=p.amount_fen, effective_from=p.effective_from) for p in on_sale]
+
+
+class PriceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Prices in force now (3.5): what an order placed now is charged."""
+
+    serializer_class = s.PriceSerializer
+
+    def get_queryset(self):
+        return prices_on_sale()
+
+
+class QuoteView(APIView):
+    @extend_schema(parameters=[s.QuoteQuerySerializer], responses={200: s.QuoteSerializer, **error_responses(400, 409)})
+    def get(self, request: Request) -> Response:
+        """The price an order for this plan in this region would be charged now."""
+        query = validated(s.QuoteQuerySerializer, request.query_params)
+        try:
+            amount = billing.quote(region=query["region"], plan=query["plan"], cycle=query["cycle"])
+        except catalog.NotOnSale as exc:
+            raise Conflict(str(exc), code="not_on_sale") from exc
+        quote = {"region": query["region"].code, "plan": query["plan"].code, "cycle": query["cycle"],
+                 "amount_fen": amount}
+        return Response(s.QuoteSerializer(quote).data)
+
+
+# --- Wallet -----------------------------------------------------------------------------------------
+
+
+class BalanceView(APIView):
+    @extend_schema(responses=s.BalanceSerializer)
+    def get(self, request: Request) -> Response:
+        """The customer's balances (余额) in fen."""
+        balances = ledger.balances(request.user)
+        cash, gift, frozen = (balances[k] for k in (AccountKind.CASH, AccountKind.GIFT, AccountKind.FROZEN))
+        data = {"cash_fen": cash, "gift_fen": gift, "frozen_fen": frozen, "available_fen": cash + gift}
+        return Response(s.BalanceSerializer(data).data)
+
+
+def transactions_of(customer):
+    """The customer's ledger transactions, newest first, each with the net change of each of the customer's
+    balances computed in the same query (no query per row)."""
+    mine = Q(postings__account__customer=customer)
+
+    def change(condition: Q):
+        return Coalesce(Sum("postings__amount", filter=condition), 0)
+
+    return (
+        Transaction.objects.filter(customer=customer)
+        .annotate(
+            amount_fen=change(mine),
+            cash_fen=change(mine & Q(postings__account__kind=AccountKind.CASH)),
+            gift_fen=change(mine & Q(postings__account__kind=AccountKind.GIFT)),
+            frozen_fen=change(mine & Q(postings__account__kind=AccountKind.FROZEN)),
+        )
+        .order_by("-id")
+    )
+
+
+class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The customer's ledger transactions (收支明细), newest first."""
+
+    serializer_class = s.TransactionSerializer
+    queryset = Transaction.objects.none()
+
+    def get_queryset(self):
+        return transactions_of(self.request.user)
+
+
+class TopUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Top-ups (充值). Money is credited when the payment channel's verified notice arrives, not here."""
+
+    serializer_class = s.TopUpSerializer
+    queryset = TopUp.objects.none()
+    lookup_field = "out_trade_no"
+    lookup_value_regex = r"[A-Za-z0-9]+"
+
+    def get_queryset(self):
+        return payments.topups_of(self.request.user)
+
+    @extend_schema(request=s.TopUpCreateSerializer, responses={201: s.TopUpSerializer, **error_responses(400)})
+    def create(self, request: Request) -> Response:
+        """Open a top-up; pay it at `pay_url`."""
+        body = validated(s.TopUpCreateSerializer, request.data)
+        try:
+            topup = payments.create_topup(customer=request.user, amount_fen=body["amount_fen"],
+                                          channel=body["channel"], ip=client_ip(request), via=Channel.API)
+        except payments.PaymentError as exc:
+            raise ApiError(str(exc), code="payment_refused") from exc
+        return Response(self.get_serializer(topup).data, status=status.HTTP_201_CREATED)
+
+
+# --- Orders -----------------------------------------------------------------------------------------
+
+
+def purchase_refusal(exc: billing.PurchaseRefused) -> ApiError:
+    if isinstance(exc.__cause__, ledger.InsufficientFunds):
+        return PaymentRequired(str(exc))
+    return Conflict(str(exc), code="purchase_refused")
+
+
+def check_same_purchase(order: Order, body: dict) -> None:
+    """A replayed key must carry the purchase it was first used for; reusing it for another is an error."""
+    first = (order.region_id, order.plan_id, order.image_id, order.cycle)
+    if first != (body["region"].pk, body["plan"].pk, body["image"].pk, body["cycle"]):
+        message = _("该幂等键已用于另一笔订单（#%(id)s），请为新订单使用新的幂等键。") % {"id": order.pk}
+        raise UnprocessableEntity(message, code="idempotency_key_reused", field=IDEMPOTENCY_HEADER)
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Orders (订单): each buys one server at the price in force, paid from the balance."""
+
+    serializer_class = s.OrderSerializer
+    queryset = Order.objects.none()
+
+    def get_queryset(self):
+        return billing.orders_of(self.request.user)
+
+    @extend_schema(
+        request=s.OrderCreateSerializer,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: OpenApiResponse(s.OrderCreatedSerializer, description="bought; root_password shown this once"),
+            200: OpenApiResponse(s.OrderCreatedSerializer, description="replay of the key: the first order"),
+            **error_responses(400, 402, 409, 422),
+        },
+    )
+    def create(self, request: Request) -> Response:
+        """Buy a server. The charge, the order, the server and its provisioning are one transaction."""
+        key = idempotency_key(request)
+        body = validated(s.OrderCreateSerializer, request.data)
+        try:
+            order, password = billing.place_order(
+                customer=request.user, region=body["region"], plan=body["plan"], image=body["image"],
+                cycle=body["cycle"], name=body["name"], expected_amount=body["expected_amount_fen"],
+                idempotency_key=key, channel=Channel.API, ip=client_ip(request),
+            )
+        except billing.PurchaseRefused as exc:
+            raise purchase_refusal(exc) from exc
+        data = s.OrderCreatedSerializer(order, context={"root_password": password}).data
+        if password is None:
+            check_same_purchase(order, body)
+            return Response(data, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+# --- Servers ----------------------------------------------------------------------------------------
+
+
+class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Servers (云服务器). Actions are instructions: accepted at once (202), carried out in the background."""
+
+    serializer_class = s.ServerSerializer
+    queryset = Server.objects.none()
+
+    def get_queryset(self):
+        return compute.servers_of(self.request.user)
+
+    def _operate(self, operation: str, *, image: Image | None = None, server: Server | None = None) -> Response:
+        server = server or self.get_object()
+        try:
+            instruction, password = compute.request_operation(
+                server=server, operation=operation, actor=self.request.user, channel=Channel.API,
+                ip=client_ip(self.request), image=image,
+            )
+        except compute.OperationRefused as exc:
+            raise Conflict(str(exc), code="operation_refused") from exc
+        data = {"server": server.pk, "operation": operation, "instruction_seq": instruction.seq}
+        if password is not None:
+            data["root_password"] = password
+        return Response(data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: s.OperationAcceptedSerializer, **error_responses(404, 409)})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str) -> Response:
+        """Power on (开机)."""
+        return self._operate(Operation.START)
+
+    @extend_schema(request=None, responses={202: s.OperationAcceptedSerializer, **error_responses(404, 409)})
+    @action(detail=True, methods=["post"])
+    def stop(self, request: Request, pk: str) -> Response:
+        """Shut down (关机): asks the guest, then powers off after the timeout."""
+        return self._operate(Operation.STOP)
+
+    @extend_schema(request=s.RebootSerializer,
+                   responses={202: s.OperationAcceptedSerializer, **error_responses(400, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def reboot(self, request: Request, pk: str) -> Response:
+        """Restart (重启); `hard` power-cycles (强制重启)."""
+        server = self.get_object()  # someone else's server is 404 whatever the body says
+        body = validated(s.RebootSerializer, request.data)
+        return self._operate(Operation.REBOOT_HARD if body["hard"] else Operation.REBOOT, server=server)
+
+    @extend_schema(request=s.ReinstallSerializer,
+                   responses={202: s.ReinstallAcceptedSerializer, **error_responses(400, 404, 409)})
+    @action(detail=True, methods=["post"])
+    def reinstall(self, request: Request, pk: str) -> Response:
+        """Reinstall the OS (重装系统) from an image; the disk is wiped; the new root password is shown once."""
+        server = self.get_object()
+        body = validated(s.ReinstallSerializer, request.data)
+        return self._operate(Operation.REINSTALL, image=body["image"], server=server)
+
+
+# --- Instruction log --------------------------------------------------------------------------------
+
+
+class InstructionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The customer's instruction log (clause 3.1), newest first: each instruction and, later, its outcome."""
+
+    serializer_class = s.InstructionSerializer
+    queryset = Instruction.objects.none()
+    lookup_field = "seq"
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return audit.instructions_for(self.request.user)
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets clients ask for `text/csv`. The export writes its own body; only error bodies are rendered here."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        stream = io.StringIO()
+        csv.writer(stream).writerows((data or {}).items() if isinstance(data, dict) else [])
+        return stream.getvalue().encode()
+
+
+class InstructionExportView(APIView):
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR}, operation_id="instructions_export_csv")
+    def get(self, request: Request) -> HttpResponse:
+        """The whole instruction log as CSV (UTF-8 with BOM, for Excel)."""
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        filename = f"wuji-instructions-{clock.local_now():%Y%m%d-%H%M%S}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        write_instructions_csv(audit.instructions_for(request.user).iterator(chunk_size=1000), response)
+        return response

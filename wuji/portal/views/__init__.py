@@ -1,0 +1,1 @@
+"""Portal views, one module per screen family. Views are thin: forms validate, services decide."""

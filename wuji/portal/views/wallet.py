@@ -1,0 +1,86 @@
+"""The wallet: balances, history, and top-ups through the sandbox gateway (clearly a demo)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, Sum
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from wuji.core import money
+from wuji.ledger import services as ledger
+from wuji.ledger.choices import AccountKind
+from wuji.ledger.models import Transaction
+from wuji.payments import sandbox
+from wuji.payments import services as payments
+from wuji.payments.choices import PaymentChannel, TopUpStatus
+
+from ..forms import TopUpForm
+from ..http import client_ip, paginate
+
+
+def transaction_history(customer):
+    """The customer's ledger transactions, newest first, each with what it changed in cash, gift, frozen."""
+    def change(kind):
+        return Sum("postings__amount",
+                   filter=Q(postings__account__customer=customer, postings__account__kind=kind))
+
+    return (Transaction.objects.filter(customer=customer)
+            .annotate(cash=change(AccountKind.CASH), gift=change(AccountKind.GIFT), frozen=change(AccountKind.FROZEN))
+            .order_by("-created_at", "-id"))
+
+
+@login_required
+def wallet(request):
+    form = TopUpForm()
+    if request.method == "POST":
+        if not sandbox.enabled():
+            raise Http404
+        form = TopUpForm(request.POST)
+        if form.is_valid():
+            try:
+                topup = payments.create_topup(customer=request.user, amount_fen=form.cleaned_data["amount"],
+                                              channel=PaymentChannel.SANDBOX, ip=client_ip(request))
+            except payments.PaymentError as exc:
+                form.add_error("amount", str(exc))
+            else:
+                return redirect("portal:sandbox_pay", out_trade_no=topup.out_trade_no)
+    return render(request, "portal/wallet.html", {
+        "balances": ledger.balances(request.user),
+        "form": form,
+        "page": paginate(request, transaction_history(request.user)),
+        "topups": payments.topups_of(request.user).order_by("-id")[:5],
+    })
+
+
+@login_required
+def sandbox_pay(request, out_trade_no: str):
+    """The demo gateway's payment page. Paying makes the gateway send its signed notice, which is verified."""
+    if not sandbox.enabled():
+        raise Http404
+    topup = get_object_or_404(payments.topups_of(request.user), out_trade_no=out_trade_no)
+    if request.method == "POST":
+        if topup.status == TopUpStatus.PAID:
+            messages.info(request, _("该充值单已支付。"))
+            return redirect("portal:wallet")
+        try:
+            payments.handle_sandbox_notice(payments.sandbox_pay(topup))
+        except payments.PaymentError:
+            messages.error(request, _("支付未完成，请重试。"))
+            return redirect("portal:sandbox_pay", out_trade_no=topup.out_trade_no)
+        messages.success(request, _("充值成功：%(amount)s 已到账。") % {"amount": money.format_cny(topup.amount_fen)})
+        return redirect("portal:wallet")
+    return render(request, "portal/sandbox_pay.html", {"topup": topup})
+
+
+@csrf_exempt
+@require_POST
+def sandbox_notify(request):
+    """The sandbox gateway's asynchronous notice (form-encoded, signed). Replies as payment channels expect."""
+    try:
+        payments.handle_sandbox_notice({key: value for key, value in request.POST.items()})
+    except payments.PaymentError:
+        return HttpResponseBadRequest("fail", content_type="text/plain")
+    return HttpResponse("success", content_type="text/plain")
