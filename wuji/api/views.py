@@ -10,8 +10,6 @@ import datetime as dt
 import io
 import re
 
-from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -168,26 +166,6 @@ class BalanceView(APIView):
         return Response(s.BalanceSerializer(data).data)
 
 
-def transactions_of(customer):
-    """The customer's ledger transactions, newest first, each with the net change of each of the customer's
-    balances computed in the same query (no query per row)."""
-    mine = Q(postings__account__customer=customer)
-
-    def change(condition: Q):
-        return Coalesce(Sum("postings__amount", filter=condition), 0)
-
-    return (
-        Transaction.objects.filter(customer=customer)
-        .annotate(
-            amount_fen=change(mine),
-            cash_fen=change(mine & Q(postings__account__kind=AccountKind.CASH)),
-            gift_fen=change(mine & Q(postings__account__kind=AccountKind.GIFT)),
-            frozen_fen=change(mine & Q(postings__account__kind=AccountKind.FROZEN)),
-        )
-        .order_by("-id")
-    )
-
-
 class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The customer's ledger transactions (收支明细), newest first."""
 
@@ -195,7 +173,7 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = Transaction.objects.none()
 
     def get_queryset(self):
-        return transactions_of(self.request.user)
+        return ledger.transactions_of(self.request.user)
 
 
 class TopUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -225,7 +203,7 @@ class TopUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
 
 def purchase_refusal(exc: billing.PurchaseRefused) -> ApiError:
-    if isinstance(exc.__cause__, ledger.InsufficientFunds):
+    if isinstance(exc, billing.InsufficientBalance):
         return PaymentRequired(str(exc))
     return Conflict(str(exc), code="purchase_refused")
 

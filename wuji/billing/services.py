@@ -19,6 +19,10 @@ class PurchaseRefused(Exception):
     """The message is shown to the customer."""
 
 
+class InsufficientBalance(PurchaseRefused):
+    """The balance does not cover the price (余额不足)."""
+
+
 def spending_legs(customer, amount: int, balances: dict[str, int]) -> list[ledger.Leg]:
     """Split a charge over gift and cash by the configured spending order (default: gift first)."""
     if settings.WUJI_SPENDING_ORDER == "cash_first":
@@ -96,7 +100,7 @@ def place_order(*, customer, region, plan, image, cycle: str, name: str, idempot
             )
     except ledger.InsufficientFunds as exc:
         shortfall = money.fen_to_yuan(exc.shortfall)
-        raise PurchaseRefused(_("余额不足：还需 %(yuan)s 元，请先充值。") % {"yuan": shortfall}) from exc
+        raise InsufficientBalance(_("余额不足：还需 %(yuan)s 元，请先充值。") % {"yuan": shortfall}) from exc
     except compute.NoCapacity as exc:
         raise PurchaseRefused(str(exc)) from exc
     except IntegrityError:

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wuji.core.choices import ChoiceSet
 
@@ -49,11 +50,11 @@ class PowerState(ChoiceSet):
     NOSTATE = "nostate"
 
     CHOICES = (
-        (RUNNING, _("运行")),
-        (SHUTDOWN, _("关机")),
-        (PAUSED, _("暂停")),
-        (CRASHED, _("崩溃")),
-        (NOSTATE, _("未知")),
+        (RUNNING, pgettext_lazy("power state", "运行")),
+        (SHUTDOWN, pgettext_lazy("power state", "关机")),
+        (PAUSED, pgettext_lazy("power state", "暂停")),
+        (CRASHED, pgettext_lazy("power state", "崩溃")),
+        (NOSTATE, pgettext_lazy("power state", "未知")),
     )
 
 

@@ -4,7 +4,8 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Sum, Window
+from django.db.models import F, Q, Sum, Window
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from wuji.core import clock
@@ -212,6 +213,26 @@ def _verify_immutability_guard() -> list[str]:
     expected = {"ledger_posting_immutable_upd", "ledger_posting_immutable_del",
                 "ledger_transaction_immutable_upd", "ledger_transaction_immutable_del"}
     return [f"immutability trigger {name} is missing" for name in sorted(expected - found)]
+
+
+def transactions_of(customer):
+    """The customer's transactions (收支明细), newest first, each annotated with its net change to the
+    customer's cash, gift and frozen balances and their total (`*_fen`), computed in the same query."""
+    mine = Q(postings__account__customer=customer)
+
+    def change(condition: Q):
+        return Coalesce(Sum("postings__amount", filter=condition), 0)
+
+    return (
+        Transaction.objects.filter(customer=customer)
+        .annotate(
+            amount_fen=change(mine),
+            cash_fen=change(mine & Q(postings__account__kind=AccountKind.CASH)),
+            gift_fen=change(mine & Q(postings__account__kind=AccountKind.GIFT)),
+            frozen_fen=change(mine & Q(postings__account__kind=AccountKind.FROZEN)),
+        )
+        .order_by("-id")
+    )
 
 
 def platform_balance(code: str) -> int:

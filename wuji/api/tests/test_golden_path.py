@@ -1,13 +1,11 @@
 """The demo walk-through, through the API only: top up → buy → active → restart → see and export the instruction."""
 
-import pytest
 
 from wuji.core import testing
 from wuji.ledger import services as ledger
 from wuji.payments import services as payments
 
 
-@pytest.mark.urls("wuji.api.tests.portal_stub_urls")
 def test_golden_path_through_the_api(catalogue, sandbox):
     from .conftest import client_for
 

@@ -23,7 +23,6 @@ def test_balance(api, customer):
     }
 
 
-@pytest.mark.urls("wuji.api.tests.portal_stub_urls")
 def test_topup_is_created_with_a_pay_url_and_recorded_as_an_api_instruction(api, customer, sandbox):
     response = api.post(TOPUPS, {"amount_fen": 50_00}, format="json")
     assert response.status_code == 201, response.json()
@@ -36,7 +35,6 @@ def test_topup_is_created_with_a_pay_url_and_recorded_as_an_api_instruction(api,
     assert ledger.balances(customer)["cash"] == 100_00  # nothing is credited before the payment
 
 
-@pytest.mark.urls("wuji.api.tests.portal_stub_urls")
 def test_paid_topup_is_credited_and_has_nothing_left_to_pay(api, customer, sandbox):
     out_trade_no = api.post(TOPUPS, {"amount_fen": 50_00}, format="json").json()["out_trade_no"]
     pay(customer, out_trade_no)

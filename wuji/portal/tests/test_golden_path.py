@@ -42,7 +42,7 @@ def test_golden_path(client, catalogue, sandbox):
     wallet = client.post(response.url, follow=True)
     assert "充值成功" in wallet.content.decode() and "¥100.50" in wallet.content.decode()
     assert ledger.balances(user)["cash"] == 100_50
-    assert wallet.context["page"].object_list[0].cash == 100_50
+    assert wallet.context["page"].object_list[0].cash_fen == 100_50
 
     # Buy: the confirm page quotes the price in force and carries a fresh idempotency key.
     choice = {"region": catalogue["region"].pk, "plan": catalogue["plan"].pk, "image": catalogue["image"].pk,

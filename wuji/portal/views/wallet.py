@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, Sum
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -11,25 +10,12 @@ from django.views.decorators.http import require_POST
 
 from wuji.core import money
 from wuji.ledger import services as ledger
-from wuji.ledger.choices import AccountKind
-from wuji.ledger.models import Transaction
 from wuji.payments import sandbox
 from wuji.payments import services as payments
 from wuji.payments.choices import PaymentChannel, TopUpStatus
 
 from ..forms import TopUpForm
 from ..http import client_ip, paginate
-
-
-def transaction_history(customer):
-    """The customer's ledger transactions, newest first, each with what it changed in cash, gift, frozen."""
-    def change(kind):
-        return Sum("postings__amount",
-                   filter=Q(postings__account__customer=customer, postings__account__kind=kind))
-
-    return (Transaction.objects.filter(customer=customer)
-            .annotate(cash=change(AccountKind.CASH), gift=change(AccountKind.GIFT), frozen=change(AccountKind.FROZEN))
-            .order_by("-created_at", "-id"))
 
 
 @login_required
@@ -50,7 +36,7 @@ def wallet(request):
     return render(request, "portal/wallet.html", {
         "balances": ledger.balances(request.user),
         "form": form,
-        "page": paginate(request, transaction_history(request.user)),
+        "page": paginate(request, ledger.transactions_of(request.user)),
         "topups": payments.topups_of(request.user).order_by("-id")[:5],
     })
 
