@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "wuji.payments",
     "wuji.compute",
     "wuji.audit",
+    "wuji.notifications",
     "wuji.api",
     "wuji.portal",
 ]
@@ -179,6 +180,12 @@ WUJI_SPENDING_ORDER = os.environ.get("WUJI_SPENDING_ORDER", "gift_first")
 # Operation timeout after which the reconciler treats an in-flight task_state as stuck.
 WUJI_OPERATION_TIMEOUT_SECONDS = int(os.environ.get("WUJI_OPERATION_TIMEOUT_SECONDS", "900"))
 WUJI_STOP_TIMEOUT_SECONDS = float(os.environ.get("WUJI_STOP_TIMEOUT_SECONDS", "60"))
+
+# E-mail: console by default (the demo prints mails); SMTP in production via EMAIL_* variables.
+EMAIL_BACKEND = os.environ.get("WUJI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("WUJI_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("WUJI_EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("WUJI_DEFAULT_FROM_EMAIL", "武极云 <noreply@wuji.local>")
 
 LOGGING = {
     "version": 1,

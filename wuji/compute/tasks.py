@@ -13,8 +13,9 @@ from wuji.audit.models import Instruction
 from wuji.catalog.models import Image
 from wuji.core import clock, crypto
 from wuji.core.scheduler import periodic
+from wuji.notifications import services as notifications
 
-from . import services
+from . import notices, services
 from .choices import Operation, PowerState, TaskState, VmState
 from .drivers import get_driver
 from .drivers.base import DriverError, ImageRef, InstanceNotFound, InstanceSpec
@@ -58,7 +59,7 @@ def _state_after_failure(driver, server: Server) -> tuple[str, str]:
 @task()
 def provision_server(server_id: int, instruction_id: int | None = None, password_token: str | None = None) -> str:
     """Spawn a paid server on its node. Running it again after success does nothing."""
-    server = Server.objects.select_related("node", "image").get(pk=server_id)
+    server = Server.objects.select_related("node", "image", "owner", "region").get(pk=server_id)
     if server.task_state != TaskState.SPAWNING:
         return "nothing to do"
     driver = driver_for(server.node)
@@ -68,11 +69,20 @@ def provision_server(server_id: int, instruction_id: int | None = None, password
             driver.spawn(_spec(server, server.image, password))
         power = driver.get_info(str(server.uuid)).power_state
     except DriverError as exc:
-        log.warning("spawn of %s failed: %s", server.uuid, exc.detail if hasattr(exc, "detail") else exc)
-        _finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=str(exc))
+        log.warning("spawn of %s failed: %s", server.uuid, getattr(exc, "detail", None) or exc)
+        with transaction.atomic():
+            _finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=str(exc))
+            notifications.notify(server.owner, notices.SERVER_FAILED.code, {**_notice_context(server),
+                                                                             "error": str(exc)})
         return "failed"
-    _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
+    with transaction.atomic():
+        _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
+        notifications.notify(server.owner, notices.SERVER_READY.code, _notice_context(server))
     return "spawned"
+
+
+def _notice_context(server: Server) -> dict:
+    return {"name": server.name, "uuid": str(server.uuid), "region": server.region.name_zh}
 
 
 @task()

@@ -11,10 +11,17 @@ SECTIONS = {
     "sandbox_pay": "wallet",
     "instructions": "instructions",
     "api_keys": "api_keys",
+    "inbox": "inbox",
 }
 
 
 def platform(request):
     match = getattr(request, "resolver_match", None)
     section = SECTIONS.get(match.url_name, "") if match and match.namespace == "portal" else ""
-    return {"SANDBOX_PAYMENTS": settings.WUJI_SANDBOX_PAYMENTS, "portal_section": section}
+    unread = 0
+    user = getattr(request, "user", None)
+    if section and user is not None and user.is_authenticated:
+        from wuji.notifications import services as notifications
+
+        unread = notifications.inbox_of(user).filter(read_at__isnull=True).count()
+    return {"SANDBOX_PAYMENTS": settings.WUJI_SANDBOX_PAYMENTS, "portal_section": section, "unread_notices": unread}

@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from .views import accounts, api_keys, buy, instructions, servers, wallet
+from .views import accounts, api_keys, buy, inbox, instructions, servers, wallet
 
 app_name = "portal"
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("servers/<int:pk>/action/", servers.server_action, name="server_action"),
     path("instructions/", instructions.instruction_list, name="instructions"),
     path("instructions/export.csv", instructions.instruction_csv, name="instructions_csv"),
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/read/", inbox.inbox_mark_read, name="inbox_mark_read"),
     path("api-keys/", api_keys.api_key_list, name="api_keys"),
     path("api-keys/<int:pk>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
 ]

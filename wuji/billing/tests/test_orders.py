@@ -31,6 +31,7 @@ def test_order_charges_price_in_force_and_provisions(customer, catalogue):
     outcome = Instruction.objects.get(refers_to__action="order.place")
     assert outcome.result == "succeeded"
     assert ledger.verify() == []
+    assert customer.notices.get().event == "compute.server_ready"
 
 
 def test_same_idempotency_key_returns_first_order_and_charges_once(customer, catalogue):
@@ -76,3 +77,5 @@ def test_failed_spawn_leaves_server_in_error_with_message(customer, catalogue):
     assert order.server.vm_state == VmState.ERROR and order.server.task_state == ""
     assert "宿主机资源不足" in order.server.last_error
     assert Instruction.objects.get(refers_to__action="order.place").result == "failed"
+    notice = customer.notices.get()
+    assert notice.event == "compute.server_failed" and "宿主机资源不足" in notice.body
