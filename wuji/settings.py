@@ -48,9 +48,19 @@ INSTALLED_APPS = [
     "wuji.payments",
     "wuji.compute",
     "wuji.audit",
+    "wuji.identity",
     "wuji.notifications",
     "wuji.api",
     "wuji.portal",
+    # Sign-in (issue 3): allauth after the wuji apps, so wuji/accounts/templates overrides its templates.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.weixin",
+    "wuji.accounts.providers.qq",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +72,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "wuji.accounts.middleware.LockedAccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -114,7 +127,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "portal:login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:home"
 
@@ -180,6 +193,13 @@ WUJI_SPENDING_ORDER = os.environ.get("WUJI_SPENDING_ORDER", "gift_first")
 # Operation timeout after which the reconciler treats an in-flight task_state as stuck.
 WUJI_OPERATION_TIMEOUT_SECONDS = int(os.environ.get("WUJI_OPERATION_TIMEOUT_SECONDS", "900"))
 WUJI_STOP_TIMEOUT_SECONDS = float(os.environ.get("WUJI_STOP_TIMEOUT_SECONDS", "60"))
+# Real-name verification (实名认证): where purchases need it ("mainland", "all" or "none"), how many
+# approved accounts one identity may back, who checks identities ("manual" or a dotted provider class),
+# and where ID photos and licences are kept (never under static or a public URL).
+WUJI_REAL_NAME_REQUIRED_REGIONS = os.environ.get("WUJI_REAL_NAME_REQUIRED_REGIONS", "mainland")
+WUJI_MAX_ACCOUNTS_PER_IDENTITY = int(os.environ.get("WUJI_MAX_ACCOUNTS_PER_IDENTITY", "5"))
+WUJI_IDENTITY_PROVIDER = os.environ.get("WUJI_IDENTITY_PROVIDER", "manual")
+WUJI_PRIVATE_FILES_DIR = Path(os.environ.get("WUJI_PRIVATE_FILES_DIR", VAR_DIR / "private"))
 
 # E-mail: console by default (the demo prints mails); SMTP in production via EMAIL_* variables.
 EMAIL_BACKEND = os.environ.get("WUJI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -187,10 +207,96 @@ EMAIL_HOST = os.environ.get("WUJI_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("WUJI_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("WUJI_DEFAULT_FROM_EMAIL", "武极云 <noreply@wuji.local>")
 
+# --- One-time codes and SMS (wuji.accounts.otp, docs/decisions/0012) -----------------------------------
+WUJI_SMS_BACKEND = os.environ.get("WUJI_SMS_BACKEND", "wuji.accounts.sms.log.LogSmsBackend")
+WUJI_SMS_TIMEOUT_SECONDS = float(os.environ.get("WUJI_SMS_TIMEOUT_SECONDS", "10"))
+WUJI_SMS_SIGN_NAME = os.environ.get("WUJI_SMS_SIGN_NAME", "武极云")
+# Template per code purpose ("default" for the rest): Aliyun "SMS_123456789", Tencent numeric template id.
+WUJI_SMS_CODE_TEMPLATES = {"default": os.environ.get("WUJI_SMS_CODE_TEMPLATE", "SMS_CODE")}
+WUJI_SMS_ALIYUN = {
+    "ACCESS_KEY_ID": os.environ.get("WUJI_SMS_ALIYUN_ACCESS_KEY_ID", ""),
+    "ACCESS_KEY_SECRET": os.environ.get("WUJI_SMS_ALIYUN_ACCESS_KEY_SECRET", ""),
+    "ENDPOINT": os.environ.get("WUJI_SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+}
+WUJI_SMS_TENCENT = {
+    "SECRET_ID": os.environ.get("WUJI_SMS_TENCENT_SECRET_ID", ""),
+    "SECRET_KEY": os.environ.get("WUJI_SMS_TENCENT_SECRET_KEY", ""),
+    "SDK_APP_ID": os.environ.get("WUJI_SMS_TENCENT_SDK_APP_ID", ""),
+    "REGION": os.environ.get("WUJI_SMS_TENCENT_REGION", "ap-guangzhou"),
+    "ENDPOINT": os.environ.get("WUJI_SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com/"),
+}
+WUJI_OTP_TTL_SECONDS = int(os.environ.get("WUJI_OTP_TTL_SECONDS", "300"))
+WUJI_OTP_MAX_ATTEMPTS = int(os.environ.get("WUJI_OTP_MAX_ATTEMPTS", "5"))
+# (max sends, window seconds) per address (domain-cn §7.2: 1/min, 5/h, 10/24 h) and per requesting IP.
+WUJI_OTP_ADDRESS_LIMITS = [(1, 60), (5, 3600), (10, 86400)]
+WUJI_OTP_IP_LIMITS = [(int(os.environ.get("WUJI_OTP_IP_PER_HOUR", "20")), 3600)]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("WUJI_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Sign-in, MFA, sessions, social accounts, step-up (wuji.accounts, docs/decisions/0013) -----------
+AUTHENTICATION_BACKENDS = [
+    "allauth.account.auth_backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+ACCOUNT_ADAPTER = "wuji.accounts.adapters.AccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+# "none", "optional" (default: existing flows keep working) or "mandatory".
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("WUJI_EMAIL_VERIFICATION", "optional")
+ACCOUNT_PHONE_VERIFICATION_ENABLED = False  # phones are verified with wuji.accounts.otp codes instead
+ACCOUNT_SIGNUP_REDIRECT_URL = "portal:dashboard"
+ACCOUNT_LOGOUT_REDIRECT_URL = "portal:home"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": os.environ.get("WUJI_LOGIN_FAILED_RATE", "20/m/ip,5/5m/key"),
+}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[武极云] "
+# The platform's own failed-login counter (database-backed, so it holds across processes):
+# (max failures, window seconds) per attempted account and per IP.
+WUJI_LOGIN_FAILURE_LIMITS = {
+    "account": (int(os.environ.get("WUJI_LOGIN_FAILURES_PER_ACCOUNT", "5")), 900),
+    "ip": (int(os.environ.get("WUJI_LOGIN_FAILURES_PER_IP", "20")), 900),
+}
+# Login records are kept at least 180 days (clause 6.4); a smaller value is raised to 180.
+WUJI_LOGIN_RECORD_RETENTION_DAYS = max(180, int(os.environ.get("WUJI_LOGIN_RECORD_RETENTION_DAYS", "180")))
+
+MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "武极云"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# allauth refuses to enrol a second factor while the e-mail address is unverified; demos may relax that.
+MFA_ALLOW_UNVERIFIED_EMAIL = env_bool("WUJI_MFA_ALLOW_UNVERIFIED_EMAIL", False)
+
+USERSESSIONS_TRACK_ACTIVITY = True
+
+SOCIALACCOUNT_ADAPTER = "wuji.accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False  # a third-party account is bound from the security page, not a new account
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_PROVIDERS = {
+    provider: {"APPS": [{"client_id": os.environ[f"WUJI_{env}_CLIENT_ID"],
+                         "secret": os.environ.get(f"WUJI_{env}_SECRET", "")}]}
+    for provider, env in (("github", "GITHUB"), ("weixin", "WEIXIN"), ("qq", "QQ"))
+    if os.environ.get(f"WUJI_{env}_CLIENT_ID")  # a provider without credentials is not offered
+}
+
+# Step-up verification for sensitive operations (clause 3.1.2): how recent a re-authentication must be,
+# and which factors may authorise the operation. None switches step-up off for that operation.
+WUJI_STEP_UP = {
+    "reinstall": {"within_minutes": 10, "factors": ["password", "totp", "sms", "email"]},
+    "api_key_create": {"within_minutes": 10, "factors": ["password", "totp", "sms", "email"]},
+    "password_change": {"within_minutes": 10, "factors": ["password", "totp", "sms", "email"]},
+    "contact_change": {"within_minutes": 10, "factors": ["password", "totp", "sms", "email"]},
+    "withdrawal": {"within_minutes": 5, "factors": ["totp", "sms", "email"]},
+    "server_push": {"within_minutes": 5, "factors": ["totp", "sms", "email"]},
 }

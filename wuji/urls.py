@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 admin.site.site_header = "武极云运营控制台 Wuji Cloud console"
 admin.site.site_title = "武极云运营控制台"
@@ -8,5 +9,8 @@ urlpatterns = [
     path("console/", admin.site.urls),
     path("api/v1/", include("wuji.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Sign-up is the portal's own page (agreement acceptance); the rest of sign-in is allauth's.
+    path("accounts/signup/", RedirectView.as_view(pattern_name="portal:register", query_string=True)),
+    path("accounts/", include("allauth.urls")),
     path("", include("wuji.portal.urls")),
 ]

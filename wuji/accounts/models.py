@@ -29,6 +29,10 @@ class User(AbstractUser):
         verbose_name=_("language"), max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")],
         default="zh-hans",
     )
+    # Mainland mobile in E.164 (+86…), set only once verified by a code; a second sign-in identifier.
+    phone = models.CharField(verbose_name=_("手机号码"), max_length=20, unique=True, null=True, blank=True)
+    # Set by report-unauthorised-use (2.2.1): a locked account cannot sign in and its API keys fail.
+    locked_at = models.DateTimeField(verbose_name=_("锁定时间"), null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -42,3 +46,7 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+from .otp_models import *  # noqa
+from .security_models import *  # noqa

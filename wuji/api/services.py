@@ -22,8 +22,14 @@ def _hash(secret: str) -> str:
     return crypto.keyed_hash(secret, "api-key-secret")
 
 
-def create_key(*, owner, name: str, ip: str | None, channel: str = "web") -> tuple[ApiKey, str]:
-    """Returns (key, secret). The secret is never stored; only its keyed hash is."""
+def create_key(*, owner, name: str, ip: str | None, channel: str = "web",
+               factor: str | None = None) -> tuple[ApiKey, str]:
+    """Returns (key, secret). The secret is never stored; only its keyed hash is.
+
+    Keys are created only in the portal, after step-up verification (`factor` is recorded); an API key
+    cannot create another key."""
+    if channel == "api":
+        raise ApiKeyError(_("API 密钥只能在控制台创建。"))
     name = (name or "").strip()[:64]
     if not name:
         raise ApiKeyError(_("请为密钥命名。"))
@@ -34,7 +40,7 @@ def create_key(*, owner, name: str, ip: str | None, channel: str = "web") -> tup
         key = ApiKey.objects.create(owner=owner, name=name, key_id=f"AK{secrets.token_hex(10).upper()}",
                                     secret_hash=_hash(secret), created_at=clock.now())
         audit.record(actor=owner, owner=owner, channel=channel, action="apikey.create", target=key,
-                     params={"name": name, "key_id": key.key_id}, ip=ip)
+                     params={"name": name, "key_id": key.key_id, **({"factor": factor} if factor else {})}, ip=ip)
     return key, secret
 
 
@@ -49,7 +55,7 @@ def authenticate(key_id: str, secret: str) -> ApiKey | None:
     key = ApiKey.objects.select_related("owner").filter(key_id=key_id, revoked_at__isnull=True).first()
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)):
         return None
-    if not key.owner.is_active:
+    if not key.owner.is_active or key.owner.locked_at:  # a locked account's keys fail (clause 2.2.1)
         return None
     now = clock.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:

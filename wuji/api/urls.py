@@ -22,5 +22,6 @@ urlpatterns = [
     path("catalog/quote/", views.QuoteView.as_view(), name="quote"),
     path("balance/", views.BalanceView.as_view(), name="balance"),
     path("instructions/export.csv", views.InstructionExportView.as_view(), name="instruction-export"),
+    path("identity/", include("wuji.identity.api.urls")),
     path("", include(router.urls)),
 ]

@@ -205,7 +205,7 @@ class TopUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 def purchase_refusal(exc: billing.PurchaseRefused) -> ApiError:
     if isinstance(exc, billing.InsufficientBalance):
         return PaymentRequired(str(exc))
-    return Conflict(str(exc), code="purchase_refused")
+    return Conflict(str(exc), code=getattr(exc, "code", "purchase_refused"))
 
 
 def check_same_purchase(order: Order, body: dict) -> None:

@@ -61,3 +61,34 @@ class Instruction(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.result}"
+
+
+class DataAccess(AppendOnlyModel):
+    """One staff read of a customer's personal data in the clear (ARCHITECTURE §3.8, PIPL art. 51).
+
+    Written before the value is shown; append-only like the instruction log.
+    """
+
+    created_at = models.DateTimeField(verbose_name=_("时间"), db_index=True)
+    staff = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, verbose_name=_("工作人员"), on_delete=models.PROTECT,
+        related_name="data_accesses_made",
+    )
+    subject = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, verbose_name=_("数据主体"), on_delete=models.PROTECT,
+        related_name="data_accesses",
+    )
+    field = models.CharField(verbose_name=_("查看的数据"), max_length=64)
+    target_type = models.CharField(verbose_name=_("对象类型"), max_length=32, blank=True)
+    target_id = models.CharField(verbose_name=_("对象"), max_length=64, blank=True)
+    reason = models.CharField(verbose_name=_("查看原因"), max_length=500)
+    ip = models.GenericIPAddressField(verbose_name=_("IP 地址"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("敏感数据查看记录")
+        verbose_name_plural = _("敏感数据查看记录")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject", "-created_at"], name="audit_access_subject_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} → {self.subject_id} {self.field}"

@@ -8,7 +8,7 @@ from django.db import transaction
 from wuji.core import clock
 
 from .choices import Result
-from .models import ChainHead, Instruction
+from .models import ChainHead, DataAccess, Instruction
 
 SECRET_PARAM_NAMES = {"password", "root_password", "secret", "token", "code"}
 
@@ -102,3 +102,20 @@ def verify() -> list[str]:
 def instructions_for(owner):
     """The instruction log of one account: what they issued and its outcomes, newest first."""
     return Instruction.objects.filter(owner=owner).select_related("actor", "refers_to").order_by("-seq")
+
+
+def record_data_access(*, staff, subject, field: str, reason: str, target=None, ip: str | None = None) -> DataAccess:
+    """Log one staff read of a customer's personal data in the clear (§3.8). Call it before showing the value."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a data access needs a reason")
+    return DataAccess.objects.create(
+        created_at=clock.now(), staff=staff, subject=subject, field=field, reason=reason[:500], ip=ip or None,
+        target_type=type(target).__name__.lower() if target is not None else "",
+        target_id=str(getattr(target, "pk", "") or "") if target is not None else "",
+    )
+
+
+def data_accesses_of(subject):
+    """Every staff read of one person's data in the clear, newest first."""
+    return DataAccess.objects.filter(subject=subject).select_related("staff")

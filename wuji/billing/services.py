@@ -9,6 +9,7 @@ from wuji.catalog import services as catalog
 from wuji.catalog.choices import BillingCycle
 from wuji.compute import services as compute
 from wuji.core import clock, money
+from wuji.identity import services as identity
 from wuji.ledger import services as ledger
 from wuji.ledger.choices import AccountKind, PlatformAccount, TransactionKind
 
@@ -16,7 +17,11 @@ from .models import Order
 
 
 class PurchaseRefused(Exception):
-    """The message is shown to the customer."""
+    """The message is shown to the customer; `link` is where they can fix it, `code` names it for the API."""
+
+    def __init__(self, message: str = "", *, link: str | None = None, code: str = "purchase_refused"):
+        super().__init__(message)
+        self.link, self.code = link, code
 
 
 class InsufficientBalance(PurchaseRefused):
@@ -68,6 +73,10 @@ def place_order(*, customer, region, plan, image, cycle: str, name: str, idempot
     existing = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, None
+    try:
+        identity.require_verified_for_region(customer, region)  # 实名认证 (2.1.2) and restrictions (2.1.3)
+    except identity.RealNameRequired as exc:
+        raise PurchaseRefused(exc.message, link=exc.link, code=exc.code) from exc
     if cycle not in BillingCycle.values():
         raise PurchaseRefused(_("不支持的计费周期。"))
     if not (region.is_active and plan.is_active and image.is_active):

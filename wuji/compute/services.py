@@ -87,7 +87,7 @@ def create_server(*, owner, region, plan, image, name: str, expires_at: dt.datet
 
 
 def request_operation(*, server: Server, operation: str, actor, channel: str, ip: str | None,
-                      image=None) -> tuple[object, str | None]:
+                      image=None, factor: str | None = None) -> tuple[object, str | None]:
     """Accept a customer's instruction on a server, or refuse it with a clear reason.
 
     Returns (instruction, new root password or None). The password exists only in the return value and,
@@ -96,6 +96,8 @@ def request_operation(*, server: Server, operation: str, actor, channel: str, ip
     if operation not in Operation.values():
         raise OperationRefused(_("不支持的操作。"))
     params = {"operation": operation}
+    if factor:  # which step-up factor authorised it (clause 3.1.2)
+        params["factor"] = factor
     if operation == Operation.REINSTALL:
         if image is None or not image.is_active:
             raise OperationRefused(_("请选择可用的系统镜像。"))

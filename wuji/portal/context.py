@@ -12,6 +12,15 @@ SECTIONS = {
     "instructions": "instructions",
     "api_keys": "api_keys",
     "inbox": "inbox",
+    "identity": "identity",
+    "security": "security",
+    "profile": "security",
+    "contact_change": "security",
+    "security_question": "security",
+    "sessions": "security",
+    "login_records": "security",
+    "report_unauthorised": "security",
+    "step_up": "security",
 }
 
 

@@ -1,7 +1,6 @@
 """Portal forms: they validate the shape of what the customer typed; the services decide the rest."""
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from wuji.catalog import services as catalog
@@ -18,13 +17,19 @@ class RegisterForm(forms.Form):
                                 help_text=_("至少 10 位，不能全是数字，不能过于常见。"))
     password2 = forms.CharField(label=_("确认密码"), strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    phone = forms.CharField(label=_("手机号码（可选）"), max_length=20, required=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+                            help_text=_("填写后需短信验证，可用手机号登录。"))
+    phone_code = forms.CharField(label=_("短信验证码"), max_length=6, required=False, widget=forms.TextInput(
+        attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}))
     agreement_version = forms.CharField(widget=forms.HiddenInput, max_length=32)
     accept_agreement = forms.BooleanField(
         required=True, error_messages={"required": _("请阅读并勾选同意《武极云用户服务协议》。")}
     )
 
     # register_customer() keys its errors by its own argument names.
-    SERVICE_FIELDS = {"email": "email", "password": "password1", "accept_agreement": "accept_agreement"}
+    SERVICE_FIELDS = {"email": "email", "password": "password1", "accept_agreement": "accept_agreement",
+                      "phone": "phone", "phone_code": "phone_code"}
 
     def clean(self):
         cleaned = super().clean()
@@ -35,17 +40,6 @@ class RegisterForm(forms.Form):
     def add_service_errors(self, message_dict: dict[str, list[str]]) -> None:
         for field, messages in message_dict.items():
             self.add_error(self.SERVICE_FIELDS.get(field), messages)
-
-
-class EmailAuthenticationForm(AuthenticationForm):
-    username = forms.EmailField(label=_("电子邮箱"),
-                                widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
-    password = forms.CharField(label=_("密码"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    error_messages = {
-        "invalid_login": _("电子邮箱或密码不正确（密码区分大小写）。"),
-        "inactive": _("该账户已停用。"),
-    }
 
 
 class TopUpForm(forms.Form):

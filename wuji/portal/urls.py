@@ -1,7 +1,9 @@
-from django.contrib.auth.views import LogoutView
+from allauth.account.views import LogoutView
 from django.urls import path
 
-from .views import accounts, api_keys, buy, inbox, instructions, servers, wallet
+from wuji.identity import views as identity
+
+from .views import accounts, api_keys, buy, inbox, instructions, security, servers, wallet
 
 app_name = "portal"
 
@@ -9,7 +11,7 @@ urlpatterns = [
     path("", accounts.home, name="home"),
     path("agreement/", accounts.agreement, name="agreement"),
     path("register/", accounts.register, name="register"),
-    path("login/", accounts.PortalLoginView.as_view(), name="login"),
+    path("login/", accounts.login_redirect, name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("dashboard/", accounts.dashboard, name="dashboard"),
     path("wallet/", wallet.wallet, name="wallet"),
@@ -26,4 +28,17 @@ urlpatterns = [
     path("inbox/read/", inbox.inbox_mark_read, name="inbox_mark_read"),
     path("api-keys/", api_keys.api_key_list, name="api_keys"),
     path("api-keys/<int:pk>/revoke/", api_keys.api_key_revoke, name="api_key_revoke"),
+    path("identity/", identity.identity, name="identity"),
+    path("identity/<int:pk>/document/", identity.document, name="identity_document"),
+    path("security/", security.overview, name="security"),
+    path("security/profile/", security.profile, name="profile"),
+    path("security/contact/<str:kind>/", security.contact_change, name="contact_change"),
+    path("security/question/", security.question, name="security_question"),
+    path("security/sessions/", security.session_list, name="sessions"),
+    path("security/sessions/<int:pk>/end/", security.session_end, name="session_end"),
+    path("security/sessions/end-all/", security.session_end_all, name="session_end_all"),
+    path("security/login-records/", security.login_records, name="login_records"),
+    path("security/report/", security.report_unauthorised, name="report_unauthorised"),
+    path("security/verify/", security.step_up, name="step_up"),
+    path("recover/", security.recover, name="recover"),
 ]

@@ -9,7 +9,7 @@ from wuji.core import testing
 
 @pytest.fixture
 def log(catalogue):
-    user = testing.make_customer("alice@example.com")  # writes account.register
+    user = testing.make_customer("alice@example.com", verified=False)  # writes account.register
     first = audit.record(actor=user, owner=user, channel="web", action="server.reboot", target=user,
                          params={"hard": False, "password": "hunter2"}, ip="203.0.113.7")
     audit.record_outcome(first, succeeded=True)

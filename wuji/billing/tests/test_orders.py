@@ -31,7 +31,7 @@ def test_order_charges_price_in_force_and_provisions(customer, catalogue):
     outcome = Instruction.objects.get(refers_to__action="order.place")
     assert outcome.result == "succeeded"
     assert ledger.verify() == []
-    assert customer.notices.get().event == "compute.server_ready"
+    assert customer.notices.filter(event__startswith="compute.").get().event == "compute.server_ready"
 
 
 def test_same_idempotency_key_returns_first_order_and_charges_once(customer, catalogue):
@@ -77,5 +77,29 @@ def test_failed_spawn_leaves_server_in_error_with_message(customer, catalogue):
     assert order.server.vm_state == VmState.ERROR and order.server.task_state == ""
     assert "宿主机资源不足" in order.server.last_error
     assert Instruction.objects.get(refers_to__action="order.place").result == "failed"
-    notice = customer.notices.get()
+    notice = customer.notices.filter(event__startswith="compute.").get()
     assert notice.event == "compute.server_failed" and "宿主机资源不足" in notice.body
+
+
+def test_order_takes_the_price_row_in_force_at_order_time(customer, catalogue):
+    import datetime as dt
+
+    from wuji.catalog.models import Price
+    from wuji.core import clock
+
+    region, plan = catalogue["region"], catalogue["plan"]
+    Price.objects.create(plan=plan, region=region, cycle="monthly", amount_fen=3300,
+                         effective_from=clock.now() - dt.timedelta(seconds=1))
+    Price.objects.create(plan=plan, region=region, cycle="monthly", amount_fen=9900,
+                         effective_from=clock.now() + dt.timedelta(days=1))
+    order, _ = buy(customer, catalogue)
+    assert order.amount_fen == 3300 and order.price.amount_fen == 3300
+    assert ledger.balances(customer)["cash"] == 100_00 - 3300
+
+
+def test_changing_a_plan_later_never_changes_a_paid_server(customer, catalogue):
+    order, _ = buy(customer, catalogue)
+    plan = catalogue["plan"]
+    type(plan).objects.filter(pk=plan.pk).update(vcpus=8, memory_mib=16384, disk_gib=500)
+    order.server.refresh_from_db()
+    assert (order.server.vcpus, order.server.memory_mib, order.server.disk_gib) == (1, 1024, 20)

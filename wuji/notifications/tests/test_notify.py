@@ -8,6 +8,16 @@ from wuji.notifications.models import Delivery
 EVENT = "test.hello"
 
 
+@pytest.fixture
+def customer(catalogue):
+    return testing.make_customer("alice@example.com", verified=False)  # an empty inbox
+
+
+@pytest.fixture
+def other_customer(catalogue):
+    return testing.make_customer("bob@example.com", verified=False)
+
+
 @pytest.fixture(autouse=True)
 def declared_event():
     events.EVENTS.pop(EVENT, None)

@@ -50,6 +50,14 @@ def act(client, server, operation: str, **extra):
     return client.post(reverse("portal:server_action", args=[server.pk]), data)
 
 
+def step_up(client, operation: str, password: str = testing.PASSWORD):
+    """Pass step-up verification for `operation` with the account password (clause 3.1.2)."""
+    response = client.post(reverse("portal:step_up"), {"operation": operation, "factor": "password",
+                                                       "secret": password, "verify": "1", "next": "/"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response
+
+
 def messages_of(response) -> list[str]:
     return [str(m) for m in response.context["messages"]] if response.context else []
 

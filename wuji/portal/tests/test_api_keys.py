@@ -5,8 +5,11 @@ from django.urls import reverse
 from wuji.api import services as api_keys
 from wuji.api.models import ApiKey
 
+from .conftest import step_up
+
 
 def test_create_shows_the_secret_once_then_revoke(alice_client, customer):
+    step_up(alice_client, "api_key_create")
     response = alice_client.post(reverse("portal:api_keys"), {"name": "deploy bot"})
     assert response.status_code == 302 and response.url == reverse("portal:api_keys")
     key = ApiKey.objects.get(owner=customer)
@@ -30,12 +33,14 @@ def test_create_shows_the_secret_once_then_revoke(alice_client, customer):
 
 
 def test_key_needs_a_name(alice_client, customer):
+    step_up(alice_client, "api_key_create")
     response = alice_client.post(reverse("portal:api_keys"), {"name": "   "})
     assert response.status_code == 200 and response.context["form"].errors["name"]
     assert not ApiKey.objects.exists()
 
 
 def test_too_many_keys_is_a_form_error(alice_client, customer):
+    step_up(alice_client, "api_key_create")
     for i in range(api_keys.MAX_ACTIVE_KEYS):
         api_keys.create_key(owner=customer, name=f"k{i}", ip=None)
     response = alice_client.post(reverse("portal:api_keys"), {"name": "one more"})

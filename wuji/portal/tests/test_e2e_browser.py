@@ -20,6 +20,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 ACTIVE_WITHIN_SECONDS = 60
+STAFF: dict[str, str] = {}  # the console account `wuji demo --setup-only` prints
 
 pytestmark = [
     pytest.mark.e2e,
@@ -73,6 +74,7 @@ def platform_url(tmp_path_factory):
     for args in (["migrate", "--no-input"], ["demo", "--setup-only"]):
         done = subprocess.run([*wuji, *args], env=env, cwd=tmp, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"wuji {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    STAFF.update(re.findall(r"Staff (login|password):\s+(\S+)", done.stdout))
     port = free_port()
     log = tmp / "serve.log"
     with open(log, "wb") as out:
@@ -115,7 +117,28 @@ def wait_until_active(page, server_url: str) -> None:
     pytest.fail(f"the server did not become active within {ACTIVE_WITHIN_SECONDS} s (last state: {state!r})")
 
 
-def test_golden_path_in_the_browser(page):
+def approve_in_the_console(browser, platform_url: str) -> None:
+    """The demo's staff account, in its own browser context, approves the pending verification."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(locale="zh-CN", base_url=platform_url)
+    context.set_default_timeout(15_000)
+    try:
+        staff = context.new_page()
+        staff.goto("/console/login/")
+        staff.locator("#id_username").fill(STAFF["login"])
+        staff.locator("#id_password").fill(STAFF["password"])
+        staff.locator("input[type=submit]").click()
+        staff.goto("/console/identity/verification/?status__exact=pending")
+        staff.locator("#result_list tbody tr").first.locator("th a").click()
+        expect(staff.get_by_test_id("review-box")).to_be_visible()
+        staff.locator("button[name=decision][value=approve]").click()
+        expect(staff.locator(".messagelist")).to_contain_text("1101**********1233")
+    finally:
+        context.close()
+
+
+def test_golden_path_in_the_browser(page, platform_url):
     from playwright.sync_api import expect
 
     email, password = "e2e@example.com", "E2e-Browser-2024!"
@@ -143,6 +166,16 @@ def test_golden_path_in_the_browser(page):
     expect(page).to_have_url(re.compile(r"/wallet/$"))
     expect(page.get_by_text("充值成功")).to_be_visible()
     expect(page.get_by_test_id("balance-cash")).to_have_text("¥100.00")
+
+    # Real-name verification (2.1): the customer applies in the portal, staff approve in the console.
+    page.get_by_role("link", name="实名认证").click()
+    page.get_by_label("真实姓名").fill("张三")
+    page.get_by_label("身份证号码").fill("110101199003071233")
+    page.get_by_role("button", name="提交个人认证").click()
+    expect(page.get_by_test_id("masked-number")).to_have_text("1101**********1233")
+    approve_in_the_console(page.context.browser, platform_url)
+    page.reload()
+    expect(page.get_by_test_id("identity-status")).to_contain_text("已认证")
 
     # Buy: choose, see the price in force, confirm.
     page.get_by_role("link", name="购买", exact=True).click()

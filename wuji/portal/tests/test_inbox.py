@@ -7,6 +7,11 @@ from wuji.notifications.models import Notice
 
 
 @pytest.fixture
+def customer(catalogue):
+    return testing.make_customer("alice@example.com", verified=False)  # an empty inbox
+
+
+@pytest.fixture
 def notice(customer):
     from wuji.compute import notices
 

@@ -73,4 +73,4 @@ def test_anonymous_is_sent_to_login_for_each_object(client, alices_things):
                         ("get", reverse("portal:sandbox_pay", args=[topup.out_trade_no])),
                         ("post", reverse("portal:api_key_revoke", args=[key.pk]))]:
         response = getattr(client, method)(url)
-        assert response.status_code == 302 and response.url.startswith(reverse("portal:login")), url
+        assert response.status_code == 302 and response.url.startswith(reverse("account_login")), url

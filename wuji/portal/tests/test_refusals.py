@@ -12,7 +12,7 @@ from wuji.payments import sandbox as sandbox_gateway
 from wuji.payments import services as payments
 from wuji.payments.models import TopUp
 
-from .conftest import EMAIL, act, buy_server, messages_of, order_data, register
+from .conftest import EMAIL, act, buy_server, messages_of, order_data, register, step_up
 
 
 def test_registration_without_ticking_the_agreement_is_refused(client, catalogue):
@@ -166,6 +166,7 @@ def test_operation_while_building_is_refused(alice_client, catalogue):
 
 def test_reinstall_without_an_image_is_refused(alice_client, catalogue):
     server = buy_server(alice_client, catalogue)
+    step_up(alice_client, "reinstall")
     response = act(alice_client, server, "reinstall")
     assert "请选择可用的系统镜像。" in messages_of(alice_client.get(response.url))
     server.refresh_from_db()

@@ -3,14 +3,17 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wuji.accounts import services as accounts
 from wuji.api import services as api_keys
 
 from .. import once
 from ..forms import ApiKeyForm
 from ..http import client_ip
+from .security import step_up_redirect
 
 ONCE_NAME = "api_key"
 
@@ -20,10 +23,18 @@ def api_key_list(request):
     form = ApiKeyForm()
     if request.method == "POST":
         form = ApiKeyForm(request.POST)
-        if form.is_valid():
+        try:
+            factor = accounts.require_step_up(request, "api_key_create")
+        except accounts.StepUpRequired as exc:
+            return step_up_redirect(request, exc, reverse("portal:api_keys"))
+        except accounts.StepUpFailed as exc:
+            factor = None
+            if form.is_valid():
+                form.add_error(None, str(exc))
+        if factor and form.is_valid():
             try:
                 key, secret = api_keys.create_key(owner=request.user, name=form.cleaned_data["name"],
-                                                  ip=client_ip(request))
+                                                  ip=client_ip(request), factor=factor)
             except api_keys.ApiKeyError as exc:
                 form.add_error("name", str(exc))
             else:

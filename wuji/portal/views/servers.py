@@ -5,9 +5,11 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from wuji.accounts import services as accounts
 from wuji.catalog import services as catalog
 from wuji.compute import services as compute
 from wuji.compute.choices import Operation, VmState
@@ -15,6 +17,7 @@ from wuji.compute.choices import Operation, VmState
 from .. import once
 from ..forms import ServerActionForm
 from ..http import client_ip
+from .security import step_up_redirect
 
 # The order of the buttons on the server page; reinstall has its own form (it needs an image).
 BUTTONS = (Operation.START, Operation.STOP, Operation.REBOOT, Operation.REBOOT_HARD)
@@ -75,10 +78,19 @@ def server_action(request, pk: int):
         messages.info(request, _("该指令已提交过，未重复执行。"))
         return redirect("portal:server", pk=server.pk)
     operation = form.cleaned_data["operation"]
+    factor = None
+    if operation == Operation.REINSTALL:
+        try:
+            factor = accounts.require_step_up(request, "reinstall")
+        except accounts.StepUpRequired as exc:
+            return step_up_redirect(request, exc, reverse("portal:server", args=[server.pk]))
+        except accounts.StepUpFailed as exc:
+            messages.error(request, str(exc))
+            return redirect("portal:server", pk=server.pk)
     try:
         _instruction, password = compute.request_operation(
             server=server, operation=operation, actor=request.user, channel="web", ip=client_ip(request),
-            image=form.cleaned_data["image"],
+            image=form.cleaned_data["image"], factor=factor,
         )
     except compute.OperationRefused as exc:
         messages.error(request, str(exc))
