@@ -212,6 +212,8 @@ WUJI_SMS_BACKEND = os.environ.get("WUJI_SMS_BACKEND", "wuji.accounts.sms.log.Log
 WUJI_SMS_TIMEOUT_SECONDS = float(os.environ.get("WUJI_SMS_TIMEOUT_SECONDS", "10"))
 WUJI_SMS_SIGN_NAME = os.environ.get("WUJI_SMS_SIGN_NAME", "武极云")
 # Template per code purpose ("default" for the rest): Aliyun "SMS_123456789", Tencent numeric template id.
+# Notices by SMS use a vendor template with one parameter, the notice's subject; per-event overrides allowed.
+WUJI_SMS_NOTICE_TEMPLATES = {"default": os.environ.get("WUJI_SMS_NOTICE_TEMPLATE", "SMS_NOTICE")}
 WUJI_SMS_CODE_TEMPLATES = {"default": os.environ.get("WUJI_SMS_CODE_TEMPLATE", "SMS_CODE")}
 WUJI_SMS_ALIYUN = {
     "ACCESS_KEY_ID": os.environ.get("WUJI_SMS_ALIYUN_ACCESS_KEY_ID", ""),

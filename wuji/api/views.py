@@ -270,7 +270,7 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         try:
             instruction, password = compute.request_operation(
                 server=server, operation=operation, actor=self.request.user, channel=Channel.API,
-                ip=client_ip(self.request), image=image,
+                ip=client_ip(self.request), image=image, factor="api_key",
             )
         except compute.OperationRefused as exc:
             raise Conflict(str(exc), code="operation_refused") from exc

@@ -2,7 +2,8 @@
 
 The in-site inbox always gets the notice, in the same transaction as the change it reports; every
 other channel is a delivery row plus a task enqueued in that transaction, so sending happens after
-commit, with its result logged. (Preferences, quiet hours, SMS and WeChat come with issue 6.)
+commit, with its result logged: e-mail to the account's address, SMS to its verified mobile number
+(as a vendor template whose parameter is the subject). Preferences, quiet hours and WeChat: issue 6.
 """
 
 from django.db import transaction
@@ -40,6 +41,12 @@ def notify(recipient, event: str, context: dict | None = None) -> Notice:
             from . import tasks
 
             tasks.deliver_email.enqueue(notice_id=notice.pk)
+        phone = getattr(recipient, "phone", "")
+        if NoticeChannel.SMS in spec.channels and phone:
+            Delivery.objects.create(notice=notice, channel=NoticeChannel.SMS, address=phone, updated_at=now)
+            from . import tasks
+
+            tasks.deliver_sms.enqueue(notice_id=notice.pk)
     return notice
 
 

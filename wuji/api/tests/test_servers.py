@@ -64,7 +64,7 @@ def test_reinstall_shows_the_new_password_once_and_changes_the_image(api):
     password = response.json()["root_password"]
     assert len(password) == 16
     instruction = Instruction.objects.get(seq=response.json()["instruction_seq"])
-    assert instruction.params == {"operation": "reinstall", "image": "tiny-linux"}
+    assert instruction.params == {"operation": "reinstall", "image": "tiny-linux", "factor": "api_key"}
     testing.run_tasks()
     server = api.get(f"{SERVERS}{server_id}/").json()
     assert (server["image"], server["vm_state"]) == ("tiny-linux", "active")

@@ -60,3 +60,34 @@ def test_other_users_never_see_a_notice(customer, other_customer):
     notice = services.inbox_of(customer).get()
     assert services.mark_read(other_customer, [notice.pk]) == 0
     assert services.mark_read(customer, [notice.pk]) == 1
+
+
+def test_sms_channel_goes_to_the_verified_mobile_number(customer):
+    from wuji.accounts.sms import log as sms_log
+
+    type(customer).objects.filter(pk=customer.pk).update(phone="+8613800138000")
+    customer.refresh_from_db()
+    events.EVENTS.pop("test.sms", None)
+    events.declare(events.Event(code="test.sms", subject_zh="账户安全提醒", body_zh="正文", subject_en="Alert",
+                                body_en="Body", channels=("inbox", "email", "sms"), mandatory=True))
+    try:
+        sms_log.outbox.clear()
+        notice = services.notify(customer, "test.sms")
+        assert sms_log.outbox == []  # nothing leaves inside the transaction
+        testing.run_tasks()
+        assert [(m.phone, m.params) for m in sms_log.outbox] == [("+8613800138000", {"subject": "账户安全提醒"})]
+        sms = Delivery.objects.get(notice=notice, channel="sms")
+        assert sms.status == "sent" and sms.address == "+8613800138000" and "message id" in sms.detail
+    finally:
+        events.EVENTS.pop("test.sms", None)
+
+
+def test_no_sms_delivery_without_a_verified_number(customer):
+    events.EVENTS.pop("test.sms", None)
+    events.declare(events.Event(code="test.sms", subject_zh="s", body_zh="b", subject_en="s", body_en="b",
+                                channels=("inbox", "sms")))
+    try:
+        notice = services.notify(customer, "test.sms")
+        assert list(notice.deliveries.values_list("channel", flat=True)) == ["inbox"]
+    finally:
+        events.EVENTS.pop("test.sms", None)
