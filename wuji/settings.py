@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wuji.portal.context.platform",
+                "wuji.accounts.context.contact_flags",
             ],
         },
     },
@@ -200,6 +201,10 @@ WUJI_REAL_NAME_REQUIRED_REGIONS = os.environ.get("WUJI_REAL_NAME_REQUIRED_REGION
 WUJI_MAX_ACCOUNTS_PER_IDENTITY = int(os.environ.get("WUJI_MAX_ACCOUNTS_PER_IDENTITY", "5"))
 WUJI_IDENTITY_PROVIDER = os.environ.get("WUJI_IDENTITY_PROVIDER", "manual")
 WUJI_PRIVATE_FILES_DIR = Path(os.environ.get("WUJI_PRIVATE_FILES_DIR", VAR_DIR / "private"))
+# Contacts must stay valid (clause 4.5.1): days a user has to fix a contact found invalid, and how many
+# consecutive failed notice deliveries on a channel flag that contact automatically.
+WUJI_CONTACT_FIX_DAYS = int(os.environ.get("WUJI_CONTACT_FIX_DAYS", "15"))
+WUJI_CONTACT_UNDELIVERABLE_AFTER = int(os.environ.get("WUJI_CONTACT_UNDELIVERABLE_AFTER", "3"))
 
 # E-mail: console by default (the demo prints mails); SMTP in production via EMAIL_* variables.
 EMAIL_BACKEND = os.environ.get("WUJI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

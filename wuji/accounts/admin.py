@@ -1,11 +1,15 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from . import services
-from .choices import CaseState
+from . import contacts, services
+from .choices import CaseState, ContactKind
+from .contact_models import ContactFlag
 from .models import User
 from .security_models import LoginRecord, Profile, SecurityCase
 
@@ -14,6 +18,26 @@ class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
     extra = 0
+
+
+class ContactFlagForm(forms.Form):
+    contact = forms.ChoiceField(label=_("失效的联系方式"), choices=ContactKind.choices())
+    reason = forms.CharField(label=_("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    days = forms.IntegerField(label=_("更正期限（天）"), min_value=1, max_value=contacts.MAX_FIX_DAYS,
+                              initial=lambda: settings.WUJI_CONTACT_FIX_DAYS)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _action_page(model_admin, request, queryset, form, action: str, title):
+    """The intermediate page of an action that needs input; the action runs on its POST."""
+    return TemplateResponse(request, "admin/accounts/action_form.html", {
+        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "title": title,
+        "form": form, "queryset": queryset, "action": action,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    })
 
 
 @admin.register(User)
@@ -32,6 +56,25 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    actions = ["flag_invalid_contact"]
+
+    @admin.action(description=_("标记联系方式失效并要求更正（4.5.1）"), permissions=["change"])
+    def flag_invalid_contact(self, request, queryset):
+        form = ContactFlagForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return _action_page(self, request, queryset, form, "flag_invalid_contact", _("标记联系方式失效"))
+        done = 0
+        for user in queryset:
+            try:
+                contacts.flag_invalid_contact(user, form.cleaned_data["contact"], request.user,
+                                              form.cleaned_data["reason"], form.cleaned_data["days"],
+                                              ip=request.META.get("REMOTE_ADDR"))
+            except ValidationError as exc:
+                self.message_user(request, f"{user}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, _("已向 %(n)d 个账户发送更正通知。") % {"n": done})
+        return None
 
 
 @admin.register(Profile)
@@ -96,3 +139,36 @@ class SecurityCaseAdmin(ReadOnlyAdmin):
             **self.admin_site.each_context(request), "cases": cases, "form": form,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME, "opts": self.model._meta,
             "title": _("解锁账户")})
+
+
+@admin.register(ContactFlag)
+class ContactFlagAdmin(ReadOnlyAdmin):
+    """Contact-validity flags (4.5.1): flagged from the user list; lifted here, or by the user's fix."""
+
+    list_display = ["id", "user", "contact", "value_masked", "reason", "flagged_by", "created_at", "deadline",
+                    "restricted_at", "resolved_at", "resolution"]
+    list_filter = ["contact", ("resolved_at", admin.EmptyFieldListFilter),
+                   ("restricted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "reason"]
+    list_select_related = ["user", "flagged_by"]
+    actions = ["lift_selected", "restrict_overdue_now"]
+
+    def has_lift_permission(self, request) -> bool:
+        return request.user.has_perm("accounts.change_contactflag")
+
+    @admin.action(description=_("解除所选标记或限制（需填写原因）"), permissions=["lift"])
+    def lift_selected(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return _action_page(self, request, queryset, form, "lift_selected", _("解除联系方式失效标记"))
+        for flag in queryset.filter(resolved_at__isnull=True):
+            try:
+                contacts.lift_contact_flag(flag, request.user, form.cleaned_data["reason"],
+                                           ip=request.META.get("REMOTE_ADDR"))
+            except ValidationError as exc:
+                self.message_user(request, f"#{flag.pk}: {' '.join(exc.messages)}", messages.ERROR)
+        return None
+
+    @admin.action(description=_("立即执行逾期限制检查"), permissions=["lift"])
+    def restrict_overdue_now(self, request, queryset):
+        self.message_user(request, _("已限制 %(n)d 个账户。") % {"n": contacts.restrict_overdue()})

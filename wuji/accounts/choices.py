@@ -66,3 +66,16 @@ class Factor(ChoiceSet):
         (EMAIL, _("邮件验证码")),
         (NONE, _("无需验证")),
     )
+
+
+class ContactKind(ChoiceSet):
+    """The contacts clause 4.5.1 requires to stay valid."""
+
+    MOBILE = "mobile"
+    EMAIL = "email"
+    QQ = "qq"
+    CHOICES = (
+        (MOBILE, _("手机号码")),
+        (EMAIL, _("电子邮箱")),
+        (QQ, _("QQ 号码")),
+    )

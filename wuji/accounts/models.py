@@ -48,5 +48,6 @@ class User(AbstractUser):
         return self.email
 
 
+from .contact_models import *  # noqa
 from .otp_models import *  # noqa
 from .security_models import *  # noqa

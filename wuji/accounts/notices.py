@@ -40,3 +40,55 @@ CONTACT_CHANGED = declare(Event(
     channels=EVERY_CHANNEL,
     mandatory=True,
 ))
+
+
+# --- Contacts must stay valid (clause 4.5.1 ¶ contacts) ---------------------------------------------------
+# A contact found invalid is told about on the OTHER channels: one event per contact, same text.
+
+CONTACT_CHANNELS = {
+    "mobile": (NoticeChannel.INBOX, NoticeChannel.EMAIL),
+    "email": (NoticeChannel.INBOX, NoticeChannel.SMS),
+    "qq": EVERY_CHANNEL,
+}
+
+
+def _per_contact(code: str, **text) -> dict[str, Event]:
+    return {contact: declare(Event(code=f"{code}.{contact}", channels=channels, mandatory=True, **text))
+            for contact, channels in CONTACT_CHANNELS.items()}
+
+
+CONTACT_INVALID = _per_contact(
+    "accounts.contact_invalid",
+    subject_zh="请更新您的{{ contact }}",
+    body_zh="您账户的{{ contact }} {{ value }} 已失效：{{ reason }}。依据用户服务协议第 4.5.1 条，请于 {{ deadline }}"
+            "（北京时间）前在“基本资料”页面（{{ link }}）更换或重新验证。逾期未更正，账户将被限制使用"
+            "（暂停购买新的服务）；账户余额不受影响。",
+    subject_en="Please update your {{ contact_en }}",
+    body_en="The {{ contact_en }} {{ value }} of your account is no longer valid: {{ reason }}. Under clause 4.5.1 of "
+            "the agreement, please change or re-verify it on the Profile page ({{ link }}) before {{ deadline }} "
+            "(Beijing time). If it is not fixed by then, the account will be restricted (no new purchases); "
+            "your balance is not affected.",
+)
+
+CONTACT_RESTRICTED = _per_contact(
+    "accounts.contact_restricted",
+    subject_zh="账户已因联系方式失效被限制使用",
+    body_zh="您账户的{{ contact }} {{ value }} 未在期限内更正，依据用户服务协议第 4.5.1 条，账户已被限制使用："
+            "暂停购买新的服务，已有服务和账户余额不受影响。在“基本资料”页面（{{ link }}）更正后自动恢复。",
+    subject_en="Your account is restricted: a contact is invalid",
+    body_en="The {{ contact_en }} {{ value }} of your account was not fixed in time. Under clause 4.5.1 of the "
+            "agreement the account is restricted: no new purchases; existing services and your balance are not "
+            "affected. It is restored as soon as you fix it on the Profile page ({{ link }}).",
+)
+
+CONTACT_RESOLVED = declare(Event(
+    code="accounts.contact_resolved",
+    subject_zh="联系方式失效提醒已解除",
+    body_zh="您账户{{ contact }}的失效提醒已解除（{{ resolution }}）。"
+            "{% if was_restricted %}账户限制已同时解除。{% endif %}",
+    subject_en="Contact notice resolved",
+    body_en="The notice about your account's {{ contact_en }} has been resolved ({{ resolution_en }})."
+            "{% if was_restricted %} The restriction on your account has been lifted.{% endif %}",
+    channels=EVERY_CHANNEL,
+    mandatory=True,
+))

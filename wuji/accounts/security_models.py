@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import CaseState, LoginEvent, LoginResult
+from .validators import validate_qq
 
 __all__ = ["LoginRecord", "Profile", "SecurityCase", "SecurityQuestion"]
 
@@ -32,6 +33,9 @@ class Profile(models.Model):
     fax = models.CharField(verbose_name=_("传真"), max_length=32, blank=True)
     homepage = models.URLField(verbose_name=_("个人主页"), blank=True)
     job_title = models.CharField(verbose_name=_("职位"), max_length=64, blank=True)
+    # A contact of clause 4.5.1 that must stay valid; not a sign-in identifier, so no code verifies it.
+    qq = models.CharField(verbose_name=_("QQ 号码"), max_length=11, blank=True, validators=[validate_qq],
+                          help_text=_("5–11 位数字，不以 0 开头。"))
     updated_at = models.DateTimeField(verbose_name=_("更新时间"), null=True, blank=True)
 
     class Meta:

@@ -13,7 +13,8 @@ from wuji.audit import services as audit
 from wuji.core import clock
 from wuji.ledger import services as ledger
 
-from .choices import Factor, LoginEvent
+from . import contacts
+from .choices import ContactKind, Factor, LoginEvent
 from .security import (  # noqa: F401 — the accounts API is services.*
     AccountError,
     end_all_sessions,
@@ -114,7 +115,7 @@ def create_staff(*, email: str, password: str):
 # --- Profile (6.2) -----------------------------------------------------------------------------------
 
 PROFILE_FIELDS = ("real_name", "address", "nationality", "province", "city", "time_zone", "post_code", "fax",
-                  "homepage", "job_title")
+                  "homepage", "job_title", "qq")
 
 
 def profile_of(user) -> Profile:
@@ -123,7 +124,8 @@ def profile_of(user) -> Profile:
 
 
 def update_profile(*, user, ip: str | None, **fields) -> Profile:
-    """Change the profile's descriptive fields; contacts change only through `change_contact`."""
+    """Change the profile's descriptive fields and the QQ number; phone and e-mail change only through
+    `change_contact`. Saving a different, valid QQ number resolves a flag on it (clause 4.5.1)."""
     unknown = set(fields) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
@@ -138,6 +140,9 @@ def update_profile(*, user, ip: str | None, **fields) -> Profile:
             profile.save()
             audit.record(actor=user, owner=user, channel="web", action="account.profile_update", target=profile,
                          params={"fields": changed}, ip=ip)
+            if "qq" in changed and profile.qq:
+                contacts.resolve_contact(user, ContactKind.QQ, how=_("已更新 QQ 号码"), how_en="QQ number updated",
+                                         ip=ip)
     return profile
 
 
@@ -169,7 +174,11 @@ def start_contact_change(*, user, kind: str, new_address: str, ip: str | None) -
     new_address = otp.normalise_address(channel, new_address, field="new_address")
     current = user.phone if kind == "phone" else user.email
     if new_address == current:
-        raise ValidationError({"new_address": [_("新的联系方式与当前相同。")]})
+        if not contacts.is_flagged(user, contacts.KIND_CONTACT[kind]):
+            raise ValidationError({"new_address": [_("新的联系方式与当前相同。")]})
+        # Re-verifying a contact flagged invalid (4.5.1): a code that arrives there proves it works again.
+        new = otp.issue_code(purpose=CHANGE_PURPOSE, channel=channel, address=new_address, ip=ip, user=user)
+        return {"new": new, "old": None}
     if User.objects.filter(**{kind: new_address}).exclude(pk=user.pk).exists():
         raise ValidationError({"new_address": [_("该联系方式已被其他账户使用。")]})
     old_channel, old_address = _old_channel(user, kind)
@@ -182,7 +191,10 @@ def start_contact_change(*, user, kind: str, new_address: str, ip: str | None) -
 
 def change_contact(*, user, kind: str, new_address: str, new_code: str, old_code: str, ip: str | None,
                    factor: str = Factor.NONE) -> None:
-    """Replace the user's phone or e-mail once both codes verify. Raises ValidationError keyed by field."""
+    """Replace the user's phone or e-mail once both codes verify. Raises ValidationError keyed by field.
+
+    With the current address of a contact flagged invalid (4.5.1), this re-verifies it: only `new_code` is
+    needed. Either way an open flag on that contact is resolved."""
     from allauth.account.models import EmailAddress
 
     from wuji.notifications import services as notifications
@@ -194,10 +206,21 @@ def change_contact(*, user, kind: str, new_address: str, new_code: str, old_code
     channel = CONTACT_KINDS[kind]
     new_address = otp.normalise_address(channel, new_address, field="new_address")
     _old_kind, old_address = _old_channel(user, kind)
+    contact = contacts.KIND_CONTACT[kind]
+    reverify = new_address == (user.phone if kind == "phone" else user.email) and contacts.is_flagged(user, contact)
     try:
         otp.verify_code(purpose=CHANGE_PURPOSE, address=new_address, code=(new_code or "").strip())
     except otp.CodeError as exc:
         raise ValidationError({"new_code": [exc.message]}) from None
+    masked = mask_mobile if kind == "phone" else otp.mask_address
+    if reverify:
+        with transaction.atomic():
+            audit.record(actor=user, owner=user, channel="web", action=f"account.{kind}_reverify", target=user,
+                         params={"address": masked(new_address), "factor": factor}, ip=ip)
+            if kind == "email":
+                EmailAddress.objects.filter(user=user, email=new_address).update(verified=True)
+            contacts.resolve_contact(user, contact, how=_("已重新验证"), how_en="re-verified", ip=ip)
+        return
     try:
         otp.verify_code(purpose=CONFIRM_OLD_PURPOSE, address=old_address, code=(old_code or "").strip())
     except otp.CodeError as exc:
@@ -211,7 +234,6 @@ def change_contact(*, user, kind: str, new_address: str, new_code: str, old_code
         if kind == "email":
             EmailAddress.objects.filter(user=user).delete()
             EmailAddress.objects.create(user=user, email=new_address, primary=True, verified=True)
-        masked = mask_mobile if kind == "phone" else otp.mask_address
         audit.record(actor=user, owner=user, channel="web", action=f"account.{kind}_change", target=user,
                      params={"old": masked(old_value) if old_value else "", "new": masked(new_address),
                              "factor": factor}, ip=ip)
@@ -219,6 +241,8 @@ def change_contact(*, user, kind: str, new_address: str, new_code: str, old_code
             "kind": _("手机号码") if kind == "phone" else _("电子邮箱"),
             "kind_en": "mobile number" if kind == "phone" else "e-mail address",
             "old": masked(old_value) if old_value else "—", "new": masked(new_address)})
+        contacts.resolve_contact(user, contact, how=_("已更换为 %(new)s") % {"new": masked(new_address)},
+                                 how_en=f"changed to {masked(new_address)}", ip=ip)
 
 
 # --- Security question (6.1) -------------------------------------------------------------------------

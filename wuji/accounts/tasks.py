@@ -1,4 +1,5 @@
-"""Accounts tasks: account mail sent after commit, and the login-record retention job (clause 6.4)."""
+"""Accounts tasks: account mail sent after commit, the login-record retention job (clause 6.4) and the
+contact-flag deadline job (clause 4.5.1)."""
 
 import datetime as dt
 
@@ -26,3 +27,12 @@ def purge_login_records() -> int:
     from . import services
 
     return services.purge_login_records()
+
+
+@periodic("accounts.restrict_contact_overdue", every=dt.timedelta(minutes=15))
+@task()
+def restrict_contact_overdue() -> int:
+    """Restrict accounts whose invalid contact was not fixed by its deadline (4.5.1)."""
+    from . import contacts
+
+    return contacts.restrict_overdue()

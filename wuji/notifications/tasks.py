@@ -23,6 +23,9 @@ def _deliver(notice_id: int, channel: str, send) -> str:
         log.warning("%s for notice %s failed: %s", channel, notice_id, exc)
         Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, attempts=delivery.attempts + 1,
                                                        detail=str(exc)[:500], updated_at=clock.now())
+        from wuji.accounts import contacts  # clause 4.5.1: repeated failures flag the contact
+
+        contacts.report_undeliverable(delivery.notice.recipient, channel, str(exc))
         return "failed"
     Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENT, attempts=delivery.attempts + 1,
                                                    detail=detail[:500], updated_at=clock.now())

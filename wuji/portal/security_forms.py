@@ -14,7 +14,7 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ["real_name", "address", "nationality", "province", "city", "time_zone", "post_code", "fax",
-                  "homepage", "job_title"]
+                  "homepage", "job_title", "qq"]
 
 
 class ContactStartForm(forms.Form):

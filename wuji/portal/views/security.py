@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wuji.accounts import otp
+from wuji.accounts import contacts, otp
 from wuji.accounts import services as accounts
 from wuji.accounts.choices import Factor, LoginEvent, LoginResult
 from wuji.accounts.security_models import SecurityQuestion
@@ -77,7 +77,8 @@ def profile(request):
         else:
             messages.success(request, _("资料已保存。"))
             return redirect("portal:profile")
-    return render(request, "portal/security/profile.html", {"form": form, "profile": instance})
+    return render(request, "portal/security/profile.html", {
+        "form": form, "profile": instance, "flags": contacts.contact_flags_of(request.user)[:10]})
 
 
 @login_required
@@ -105,10 +106,16 @@ def contact_change(request, kind: str):
         except otp.RateLimited as exc:
             start_form.add_error("new_address", exc.message)
         else:
-            request.session[CONTACT_SESSION] = {"kind": kind, "address": sent["new"].address}
-            messages.info(request, _("验证码已分别发送至 %(new)s 和 %(old)s。") % {
-                "new": sent["new"].masked_address, "old": sent["old"].masked_address})
+            reverify = sent["old"] is None  # re-verifying a contact flagged invalid (4.5.1)
+            request.session[CONTACT_SESSION] = {"kind": kind, "address": sent["new"].address, "reverify": reverify}
+            if reverify:
+                messages.info(request, _("验证码已发送至 %(new)s。") % {"new": sent["new"].masked_address})
+            else:
+                messages.info(request, _("验证码已分别发送至 %(new)s 和 %(old)s。") % {
+                    "new": sent["new"].masked_address, "old": sent["old"].masked_address})
             return redirect(request.path)
+    if pending and pending.get("reverify"):
+        confirm_form.fields["old_code"].required = False
     if confirm_form.is_bound and confirm_form.is_valid():
         try:
             accounts.change_contact(user=request.user, kind=kind, ip=client_ip(request), factor=factor,
@@ -117,11 +124,13 @@ def contact_change(request, kind: str):
             _add_errors(confirm_form, exc)
         else:
             request.session.pop(CONTACT_SESSION, None)
-            messages.success(request, _("联系方式已更换。"))
+            messages.success(request, _("联系方式已验证。") if pending and pending.get("reverify")
+                             else _("联系方式已更换。"))
             return redirect("portal:profile")
     return render(request, "portal/security/contact.html", {
         "kind": kind, "pending": pending, "start_form": start_form, "confirm_form": confirm_form,
         "current": getattr(request.user, kind) or "",
+        "flagged": contacts.is_flagged(request.user, contacts.KIND_CONTACT[kind]),
     })
 
 
