@@ -51,9 +51,15 @@ def open_customer_accounts(customer) -> None:
         )
 
 
-def balances(customer) -> dict[str, int]:
-    """{'cash': fen, 'gift': fen, 'frozen': fen} from the stored (verified) balances."""
-    rows = Account.objects.filter(customer=customer).values_list("kind", "balance")
+def balances(customer, *, lock: bool = False) -> dict[str, int]:
+    """{'cash': fen, 'gift': fen, 'frozen': fen} from the stored (verified) balances.
+
+    `lock=True` (inside a transaction) locks the customer's accounts in the order `post()` uses, so no
+    posting can change them until the caller commits (e.g. closing an account only while it is empty)."""
+    accounts = Account.objects.filter(customer=customer)
+    if lock:
+        accounts = accounts.select_for_update().order_by("id")
+    rows = accounts.values_list("kind", "balance")
     result = dict.fromkeys(AccountKind.CUSTOMER_KINDS, 0)
     result.update(rows)
     return result
@@ -118,16 +124,22 @@ def _replay(existing: Transaction, legs: Sequence[Leg]) -> Transaction:
 
 def _post_new(key, kind, legs, customer, cause, memo, reverses) -> Transaction:
     codes = [leg.account for leg in legs]
+    customer_codes = [code for code in codes if code.startswith("cust:")]
+    # Only customer accounts are locked (ascending id); platform accounts are hot and keep no stored
+    # balance, so charges of different customers never wait on each other.
     accounts = {
-        a.code: a for a in Account.objects.select_for_update().filter(code__in=codes).order_by("id")
+        a.code: a for a in Account.objects.select_for_update().filter(code__in=customer_codes).order_by("id")
     }
-    for code in codes:
+    for code in customer_codes:
         if code not in accounts:
-            if code.startswith("cust:"):
-                raise LedgerError(f"unknown customer account {code}")
-            accounts[code], _created = Account.objects.get_or_create(
-                code=code, defaults={"kind": AccountKind.PLATFORM}
-            )
+            raise LedgerError(f"unknown customer account {code}")
+    platform_codes = [code for code in codes if code not in accounts]
+    accounts.update((a.code, a) for a in Account.objects.filter(code__in=platform_codes))  # read, never locked
+    for code in platform_codes:
+        if code not in accounts:
+            accounts[code], _created = Account.objects.get_or_create(code=code, defaults={"kind": AccountKind.PLATFORM})
+        elif accounts[code].kind != AccountKind.PLATFORM:
+            raise LedgerError(f"{code} is not a platform account")
     txn = Transaction.objects.create(
         idempotency_key=key,
         kind=kind,
