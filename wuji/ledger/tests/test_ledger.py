@@ -171,3 +171,41 @@ def test_random_postings_never_break_the_invariants(catalogue, ops):
             for kind in ("cash", "gift", "frozen"):
                 assert balances[kind] == expected[(user.pk, kind)] >= 0
         transaction.set_rollback(True)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_charges_of_different_customers_do_not_wait_on_the_revenue_account():
+    """Platform accounts are hot: a charge in flight for one customer must not block another's."""
+    import threading
+
+    testing.load_test_catalogue()
+    a, b = (testing.make_customer(f"{n}@example.com", balance_fen=1000, verified=False) for n in ("a", "b"))
+    # Steady state: the platform account exists (its first creation is a one-off insert).
+    ledger.post(key="first", kind="charge", legs=[(cash(b), -100), ("revenue:cash", 100)], customer=b)
+    holding, release, errors = threading.Event(), threading.Event(), []
+
+    def slow_charge():
+        try:
+            with transaction.atomic():
+                ledger.post(key="slow", kind="charge", legs=[(cash(a), -100), ("revenue:cash", 100)], customer=a)
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=slow_charge)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '2s'")
+            ledger.post(key="fast", kind="charge", legs=[(cash(b), -100), ("revenue:cash", 100)], customer=b)
+    except Exception as exc:  # a lock timeout here is the regression
+        errors.append(exc)
+    finally:
+        release.set()
+        thread.join()
+    assert errors == []
+    assert ledger.balances(b)["cash"] == 800 and ledger.balances(a)["cash"] == 900
