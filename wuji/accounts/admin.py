@@ -33,7 +33,7 @@ class ReasonForm(forms.Form):
 
 def _action_page(model_admin, request, queryset, form, action: str, title):
     """The intermediate page of an action that needs input; the action runs on its POST."""
-    return TemplateResponse(request, "admin/accounts/action_form.html", {
+    return TemplateResponse(request, "admin/action_form.html", {
         **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "title": title,
         "form": form, "queryset": queryset, "action": action,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,

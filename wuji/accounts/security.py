@@ -151,10 +151,22 @@ def end_all_sessions(*, user, ip: str | None, keep_session_key: str | None = Non
 
 # --- Report unauthorised use and unlock (2.2.1) ------------------------------------------------------
 
+def revoke_all_api_keys(*, user, actor, ip: str | None, channel: str) -> int:
+    """Revoke every live API key of `user` (each revocation recorded, by `actor` on `channel`). Shared by the
+    lock-down here and by staff cancelling a membership (identity, 2.1.3). Returns how many were revoked."""
+    from wuji.api import services as api_keys
+
+    revoked = 0
+    with transaction.atomic():
+        for key in api_keys.keys_of(user).filter(revoked_at__isnull=True).order_by("pk"):
+            api_keys.revoke_key(key=key, actor=actor, ip=ip, channel=channel)
+            revoked += 1
+    return revoked
+
+
 def report_unauthorised_use(*, user, ip: str | None, description: str = "", channel: str = "web") -> SecurityCase:
     """The customer reports that someone else used their account: lock it, end every session, revoke
     every API key, record the instruction, notify on every channel and open a case for staff."""
-    from wuji.api import services as api_keys
     from wuji.notifications import services as notifications
 
     from . import notices
@@ -164,10 +176,7 @@ def report_unauthorised_use(*, user, ip: str | None, description: str = "", chan
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(locked_at=now)
         user.locked_at = now
-        revoked = 0
-        for key in api_keys.keys_of(user).filter(revoked_at__isnull=True):
-            api_keys.revoke_key(key=key, actor=user, ip=ip, channel=channel)
-            revoked += 1
+        revoked = revoke_all_api_keys(user=user, actor=user, ip=ip, channel=channel)
         ended = end_all_sessions(user=user, ip=ip, record=False)
         case = SecurityCase.objects.create(user=user, description=(description or "")[:2000], reported_at=now,
                                            reported_ip=ip, sessions_ended=ended, keys_revoked=revoked)

@@ -26,6 +26,7 @@ from .security import (  # noqa: F401 — the accounts API is services.*
     record_login_event,
     report_unauthorised_use,
     request_origin,
+    revoke_all_api_keys,
     sessions_of,
     unlock_account,
 )

@@ -1,6 +1,6 @@
-"""Operator console: review verifications (通过 / 驳回) through the services, flag false information, and
-show a full number or a document only on an explicit request with a reason — each written to the
-staff data-access log (ARCHITECTURE §3.8)."""
+"""Operator console: review verifications (通过 / 驳回) through the services, flag false information, lift a
+restriction or cancel the membership (2.1.3), and show a full number or a document only on an explicit
+request with a reason — each written to the staff data-access log (ARCHITECTURE §3.8)."""
 
 import datetime as dt
 
@@ -160,7 +160,7 @@ class VerificationAdmin(admin.ModelAdmin):
         form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             return form.cleaned_data
-        return TemplateResponse(request, "admin/identity/verification/reason.html", {
+        return TemplateResponse(request, "admin/action_form.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "form": form,
             "queryset": queryset, "action": action,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
@@ -195,12 +195,13 @@ class VerificationAdmin(admin.ModelAdmin):
 
 @admin.register(FalseInformationFlag)
 class FalseInformationFlagAdmin(admin.ModelAdmin):
-    list_display = ["id", "user", "status", "reason", "deadline", "flagged_by", "created_at", "resolved_at"]
+    list_display = ["id", "user", "status", "reason", "deadline", "flagged_by", "created_at", "resolved_at",
+                    "cancelled_at"]
     list_filter = ["status"]
     search_fields = ["user__email", "reason"]
     list_select_related = ["user", "flagged_by"]
     readonly_fields = [f.name for f in FalseInformationFlag._meta.fields]
-    actions = ["lift_selected", "restrict_overdue_now"]
+    actions = ["lift_selected", "restrict_overdue_now", "cancel_membership_selected"]
 
     def has_add_permission(self, request):
         return False
@@ -208,18 +209,25 @@ class FalseInformationFlagAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def _reason(self, request, queryset, action: str, title: str):
+        """The reason page of an action; returns the reason once the form is posted and valid."""
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            return form.cleaned_data["reason"]
+        return TemplateResponse(request, "admin/action_form.html", {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": title,
+            "form": form, "queryset": queryset, "action": action,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        })
+
     @admin.action(description=gettext_lazy("解除所选标记或限制（需填写原因）"), permissions=["change"])
     def lift_selected(self, request, queryset):
-        form = ReasonForm(request.POST if "apply" in request.POST else None)
-        if not (form.is_bound and form.is_valid()):
-            return TemplateResponse(request, "admin/identity/verification/reason.html", {
-                **self.admin_site.each_context(request), "opts": self.model._meta, "title": _("解除限制"),
-                "form": form, "queryset": queryset, "action": "lift_selected",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            })
+        reason = self._reason(request, queryset, "lift_selected", _("解除限制"))
+        if not isinstance(reason, str):
+            return reason
         for flag in queryset:
             try:
-                services.lift_restriction(flag, request.user, form.cleaned_data["reason"], ip=_ip(request))
+                services.lift_restriction(flag, request.user, reason, ip=_ip(request))
             except services.ReviewRefused as exc:
                 self.message_user(request, f"{flag}: {exc}", messages.ERROR)
         return None
@@ -228,4 +236,22 @@ class FalseInformationFlagAdmin(admin.ModelAdmin):
     def restrict_overdue_now(self, request, queryset):
         self.message_user(request, _("已限制 %(n)s 个账户。") % {"n": services.restrict_overdue()})
 
-
+    @admin.action(description=gettext_lazy("注销会员资格并终止服务（逾期未更正，2.1.3；需填写原因）"),
+                  permissions=["change"])
+    def cancel_membership_selected(self, request, queryset):
+        """Cancel the membership of each selected flag's account through the service; a refusal (no overdue
+        flag, money or servers left) is shown as it is, and that account is left untouched."""
+        reason = self._reason(request, queryset, "cancel_membership_selected", _("注销会员资格"))
+        if not isinstance(reason, str):
+            return reason
+        done = 0
+        for user in {flag.user for flag in queryset.select_related("user")}:
+            try:
+                services.cancel_membership(user, request.user, reason, ip=_ip(request))
+                done += 1
+            except ValidationError as exc:
+                why = " ".join(exc.messages)
+                self.message_user(request, _("%(user)s 未注销：%(why)s") % {"user": user, "why": why}, messages.ERROR)
+        if done:
+            self.message_user(request, _("已注销 %(n)s 个账户的会员资格。") % {"n": done})
+        return None

@@ -34,12 +34,14 @@ class FlagStatus(ChoiceSet):
     CORRECTED = "corrected"
     RESTRICTED = "restricted"
     LIFTED = "lifted"
+    CANCELLED = "cancelled"  # staff cancelled the membership (terminal)
 
     CHOICES = (
         (OPEN, _("待更正"), "orange"),
         (CORRECTED, _("已更正"), "green"),
         (RESTRICTED, _("已限制"), "red"),
         (LIFTED, _("已解除"), "grey"),
+        (CANCELLED, _("已注销会员"), "grey"),
     )
 
 

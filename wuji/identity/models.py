@@ -79,7 +79,8 @@ class Verification(models.Model):
 
 class FalseInformationFlag(models.Model):
     """Staff found the verified information false (2.1.3). The user must correct it by `deadline`;
-    otherwise the account is restricted (no purchases) until staff lift it."""
+    otherwise the account is restricted (no purchases) until staff lift it, or staff cancel the membership
+    (status `cancelled`, with `cancelled_at`/`cancelled_by`/`cancel_reason`)."""
 
     user = models.ForeignKey(
         to=settings.AUTH_USER_MODEL, verbose_name=_("账户"), on_delete=models.PROTECT,
@@ -98,6 +99,12 @@ class FalseInformationFlag(models.Model):
     )
     created_at = models.DateTimeField(verbose_name=_("标记时间"))
     resolved_at = models.DateTimeField(verbose_name=_("处理时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(verbose_name=_("注销时间"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, verbose_name=_("注销人"), on_delete=models.PROTECT,
+        related_name="memberships_cancelled", null=True, blank=True,
+    )
+    cancel_reason = models.CharField(verbose_name=_("注销原因"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("虚假信息标记")

@@ -1,5 +1,6 @@
 """What real-name verification tells customers."""
 
+from wuji.notifications.choices import NoticeChannel
 from wuji.notifications.events import Event, declare
 
 SUBMITTED = declare(Event(
@@ -62,5 +63,21 @@ RESTRICTION_LIFTED = declare(Event(
     body_zh="您账户因实名信息而设的限制已解除。{{ reason }}",
     subject_en="Account restriction lifted",
     body_en="The restriction on your account for real-name information has been lifted. {{ reason }}",
+    mandatory=True,
+))
+
+MEMBERSHIP_CANCELLED = declare(Event(
+    code="identity.membership_cancelled",
+    subject_zh="您的会员资格已被注销",
+    body_zh="您的账户未在期限内更正实名信息（{{ reason }}），依据用户服务协议第 2.1.3 条，武极云已于 {{ time }}"
+            "（北京时间）注销您的会员资格并终止服务，账户已停用，无法再登录，全部会话已结束，API 密钥已撤销。"
+            "注销前账户余额已结清，服务器均已释放。注销说明：{{ note }}。如有疑问，请联系客服。",
+    subject_en="Your membership has been cancelled",
+    body_en="Your account's real-name information was not corrected in time ({{ reason }}). Under clause 2.1.3 of "
+            "the agreement, Wuji Cloud cancelled your membership and ended service at {{ time }} (Beijing time): "
+            "the account is deactivated and can no longer sign in, every session has been ended and every API key "
+            "revoked. The account's balance was settled and its servers released before cancellation. If you have "
+            "questions, please contact support. Note from staff: {{ note }}.",
+    channels=(NoticeChannel.INBOX, NoticeChannel.EMAIL),  # e-mail matters: the user can no longer sign in
     mandatory=True,
 ))

@@ -1,5 +1,5 @@
 """Real-name verification 实名认证 (clauses 2.1.1–2.1.4): submit, review, status, the purchase gate,
-and false-information flags. Every write records an instruction and tells the user."""
+false-information flags and cancelling the membership. Every write records an instruction and tells the user."""
 
 import dataclasses
 import datetime as dt
@@ -13,7 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuji.audit import services as audit
+from wuji.compute import services as compute
+from wuji.compute.choices import VmState
 from wuji.core import clock, crypto
+from wuji.core.money import format_cny
+from wuji.ledger import services as ledger
+from wuji.ledger.choices import AccountKind
 from wuji.notifications import services as notifications
 
 from . import notices, validators
@@ -414,10 +419,64 @@ def lift_restriction(flag: FalseInformationFlag, staff, reason: str, *, ip: str 
     return flag
 
 
-def cancel_membership(user, staff, reason: str):  # pragma: no cover - planned
-    """Cancel an account for uncorrected false information (2.1.3). Planned: needs billing to end the
-    account's services and settle its balance first (issue 4/5)."""
-    raise NotImplementedError("planned: cancelling a membership needs billing's account closure")
+def _leftovers(user, *, lock: bool) -> dict[str, list[str]]:
+    """What still ties the account to money or service: field → messages (empty when it may be cancelled)."""
+    left = {}
+    money = ledger.balances(user, lock=lock)
+    labels = {AccountKind.CASH: _("现金余额"), AccountKind.GIFT: _("赠送金余额"), AccountKind.FROZEN: _("冻结金额")}
+    held = [f"{labels[kind]} {format_cny(money[kind])}" for kind in AccountKind.CUSTOMER_KINDS if money[kind] > 0]
+    if held:
+        left["balance"] = [_("账户仍有余额未结清：%(items)s。请先办理退款或提现，结清后再注销。")
+                           % {"items": "、".join(held)}]
+    servers = list(compute.servers_of(user).order_by("pk").values_list("name", "vm_state"))
+    if servers:
+        left["servers"] = [_("账户仍有 %(n)s 台服务器未释放：%(items)s。请先释放服务器，再注销。") % {
+            "n": len(servers), "items": "、".join(f"{name}（{VmState.label(state)}）" for name, state in servers)}]
+    return left
+
+
+def cancel_membership(user, staff, reason: str, ip: str | None = None) -> FalseInformationFlag:
+    """Staff cancel the membership and end service (2.1.3) of an account whose false real-name information
+    was not corrected by the deadline — i.e. it has a flag in `restricted` (see `restrict_overdue`).
+
+    Refused (ValidationError keyed by field, nothing written) without a reason (`reason`), without such a flag
+    (`user`), and — the normal money and service rules — while the account still holds money (`balance`:
+    cash, gift or frozen above zero) or a server that is not released (`servers`); the message lists what is
+    left. Staff settle those first through the money and compute services (refund or withdrawal, release);
+    issue 4 will automate that settlement. Then, in one transaction: the account is deactivated
+    (`is_active=False`), every session ended and every API key revoked (the same functions as the 2.2.1
+    lock-down), the flag becomes `cancelled` with who, when and why, the instruction is recorded
+    (`account.cancel_membership`, channel staff) and the user gets a mandatory notice, by e-mail too.
+    """
+    from wuji.accounts import services as accounts
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("请填写注销原因。")]})
+    User = get_user_model()
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        flag = (FalseInformationFlag.objects.select_for_update()
+                .filter(user=locked, status=FlagStatus.RESTRICTED).order_by("created_at", "pk").first())
+        if flag is None or not locked.is_active:
+            raise ValidationError({"user": [_("只有虚假信息逾期未更正、已被限制使用的账户才能注销会员资格。")]})
+        left = _leftovers(locked, lock=True)
+        if left:
+            raise ValidationError(left)
+        now = clock.now()
+        User.objects.filter(pk=locked.pk).update(is_active=False)
+        user.is_active = False
+        FalseInformationFlag.objects.filter(pk=flag.pk).update(
+            status=FlagStatus.CANCELLED, cancelled_at=now, cancelled_by=staff, cancel_reason=reason[:500])
+        keys = accounts.revoke_all_api_keys(user=locked, actor=staff, ip=ip, channel="staff")
+        sessions = accounts.end_all_sessions(user=locked, ip=ip, record=False)
+        audit.record(actor=staff, owner=locked, channel="staff", action="account.cancel_membership", target=flag,
+                     params={"reason": reason, "flag": flag.pk, "sessions_ended": sessions, "keys_revoked": keys},
+                     ip=ip)
+        notifications.notify(locked, notices.MEMBERSHIP_CANCELLED.code, {
+            "reason": flag.reason, "note": reason, "time": timezone.localtime(now).strftime("%Y-%m-%d %H:%M")})
+    flag.refresh_from_db()
+    return flag
 
 
 # --- Keys ----------------------------------------------------------------------------------------------
