@@ -78,7 +78,8 @@ def profile(request):
             messages.success(request, _("资料已保存。"))
             return redirect("portal:profile")
     return render(request, "portal/security/profile.html", {
-        "form": form, "profile": instance, "flags": contacts.contact_flags_of(request.user)[:10]})
+        "form": form, "profile": instance, "flags": contacts.contact_flags_of(request.user)[:10],
+        "phone_masked": otp.mask_address(request.user.phone) if request.user.phone else ""})
 
 
 @login_required
