@@ -106,13 +106,45 @@ def purge_login_records(now: dt.datetime | None = None) -> int:
 # --- Sessions ----------------------------------------------------------------------------------------
 
 def sessions_of(user) -> list:
-    """The user's live sessions (device, IP, last seen), most recent first; stale rows are purged."""
+    """The user's live sessions (device, IP, last seen), most recent first; stale rows are purged.
+
+    With database-backed sessions this costs a fixed number of queries however many sessions there are
+    (the session rows are read in one query and checked here, as `UserSession.purge` would one by one).
+    """
     from allauth.usersessions.models import UserSession
 
-    return sorted(UserSession.objects.purge_and_list(user), key=lambda s: s.last_seen_at, reverse=True)
+    if settings.SESSION_ENGINE != "django.contrib.sessions.backends.db":
+        return sorted(UserSession.objects.purge_and_list(user), key=lambda s: s.last_seen_at, reverse=True)
+    from django.contrib.sessions.models import Session
+
+    tracked = list(UserSession.objects.filter(user_id=user.pk).order_by("-last_seen_at", "-pk"))
+    if not tracked:
+        return []
+    stored = Session.objects.filter(session_key__in=[s.session_key for s in tracked], expire_date__gt=clock.now())
+    live_keys = {row.session_key for row in stored if _belongs_to(row.get_decoded(), user)}
+    stale = [s.pk for s in tracked if s.session_key not in live_keys]
+    if stale:
+        UserSession.objects.filter(pk__in=stale).delete()
+    return [s for s in tracked if s.session_key in live_keys]
 
 
-def end_session(*, user, session_id: int, ip: str | None) -> bool:
+def _belongs_to(data: dict, user) -> bool:
+    """Whether decoded session data still signs `user` in (same user, session hash still valid)."""
+    from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+    from django.utils.crypto import constant_time_compare
+
+    if str(data.get(SESSION_KEY)) != str(user.pk):
+        return False
+    if not hasattr(user, "get_session_auth_hash"):
+        return True
+    stored_hash = data.get(HASH_SESSION_KEY) or ""
+    if constant_time_compare(stored_hash, user.get_session_auth_hash()):
+        return True
+    return any(constant_time_compare(stored_hash, user._get_session_auth_hash(secret=secret))
+               for secret in settings.SECRET_KEY_FALLBACKS)
+
+
+def end_session(*, user, session_id: int, ip: str | None, channel: str = "web") -> bool:
     """End one of the user's own sessions. Returns False when the user has no such session."""
     from allauth.usersessions.models import UserSession
 
@@ -121,7 +153,7 @@ def end_session(*, user, session_id: int, ip: str | None) -> bool:
         return False
     with transaction.atomic():
         session.end()
-        audit.record(actor=user, owner=user, channel="web", action="account.session_end", target=None,
+        audit.record(actor=user, owner=user, channel=channel, action="account.session_end", target=None,
                      params={"session": session_id, "session_ip": session.ip}, ip=ip)
     return True
 

@@ -124,7 +124,7 @@ def profile_of(user) -> Profile:
     return profile
 
 
-def update_profile(*, user, ip: str | None, **fields) -> Profile:
+def update_profile(*, user, ip: str | None, channel: str = "web", **fields) -> Profile:
     """Change the profile's descriptive fields and the QQ number; phone and e-mail change only through
     `change_contact`. Saving a different, valid QQ number resolves a flag on it (clause 4.5.1)."""
     unknown = set(fields) - set(PROFILE_FIELDS)
@@ -139,7 +139,7 @@ def update_profile(*, user, ip: str | None, **fields) -> Profile:
             profile.updated_at = clock.now()
             profile.full_clean(exclude=["user"])
             profile.save()
-            audit.record(actor=user, owner=user, channel="web", action="account.profile_update", target=profile,
+            audit.record(actor=user, owner=user, channel=channel, action="account.profile_update", target=profile,
                          params={"fields": changed}, ip=ip)
             if "qq" in changed and profile.qq:
                 contacts.resolve_contact(user, ContactKind.QQ, how=_("已更新 QQ 号码"), how_en="QQ number updated",

@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from wuji.accounts.choices import LoginEvent, LoginResult
+from wuji.accounts.security_models import LoginRecord, Profile
+from wuji.accounts.services import PROFILE_FIELDS
 from wuji.audit.choices import Channel
 from wuji.audit.models import Instruction
 from wuji.billing.models import Order
@@ -17,6 +20,7 @@ from wuji.catalog.choices import BillingCycle
 from wuji.catalog.models import Image, Plan, Region
 from wuji.compute.models import Server
 from wuji.core.money import fen_to_yuan
+from wuji.identity.api.serializers import IdentityStatusSerializer
 from wuji.payments import services as payments
 from wuji.payments.choices import PaymentChannel, TopUpStatus
 from wuji.payments.models import TopUp
@@ -256,3 +260,57 @@ class InstructionSerializer(serializers.ModelSerializer):
         model = Instruction
         fields = ["seq", "created_at", "channel", "action", "target_type", "target_id", "params", "ip", "result",
                   "detail", "refers_to"]
+
+
+# --- Account and security (6.1–6.4, 2.2.2) -----------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "enum": LoginEvent.values()}, component_name="LoginEventEnum")
+class LoginEventField(serializers.CharField):
+    pass
+
+
+@extend_schema_field({"type": "string", "enum": LoginResult.values()}, component_name="LoginResultEnum")
+class LoginResultField(serializers.CharField):
+    pass
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    """The descriptive profile fields of clause 6.2 and the QQ number; phone and e-mail are not here."""
+
+    class Meta:
+        model = Profile
+        fields = PROFILE_FIELDS
+
+
+class AccountSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    phone_masked = serializers.CharField(allow_null=True, help_text="e.g. 138****8000; null when no phone is set")
+    language = serializers.CharField()
+    profile = ProfileSerializer()
+    mfa_enabled = serializers.BooleanField(help_text="TOTP, passkey or recovery codes set up")
+    identity = IdentityStatusSerializer(help_text="real-name verification, as GET /api/v1/identity/")
+    locked = serializers.BooleanField(help_text="locked after a report of unauthorised use, until staff review")
+
+
+class LoginRecordSerializer(serializers.ModelSerializer):
+    event = LoginEventField()
+    result = LoginResultField()
+
+    class Meta:
+        model = LoginRecord
+        fields = ("id", "created_at", "event", "result", "detail", "identifier", "ip", "port", "user_agent")
+        read_only_fields = fields
+
+
+class UserSessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ip = serializers.IPAddressField()
+    user_agent = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_seen_at = serializers.DateTimeField()
+    current = serializers.SerializerMethodField(help_text="the browser session this request came with, if any")
+
+    def get_current(self, obj) -> bool:
+        key = self.context.get("session_key")
+        return bool(key) and obj.session_key == key

@@ -15,6 +15,8 @@ router.register("transactions", views.TransactionViewSet, basename="transaction"
 router.register("topups", views.TopUpViewSet, basename="topup")
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("servers", views.ServerViewSet, basename="server")
+router.register("account/login-records", views.LoginRecordViewSet, basename="login-record")
+router.register("account/sessions", views.SessionViewSet, basename="session")
 router.register("instructions", views.InstructionViewSet, basename="instruction")
 
 urlpatterns = [
@@ -22,6 +24,8 @@ urlpatterns = [
     path("catalog/quote/", views.QuoteView.as_view(), name="quote"),
     path("balance/", views.BalanceView.as_view(), name="balance"),
     path("instructions/export.csv", views.InstructionExportView.as_view(), name="instruction-export"),
+    path("account/", views.AccountView.as_view(), name="account"),
+    path("account/profile/", views.AccountProfileView.as_view(), name="account-profile"),
     path("identity/", include("wuji.identity.api.urls")),
     path("", include(router.urls)),
 ]

@@ -10,18 +10,24 @@ import datetime as dt
 import io
 import re
 
+from allauth.mfa.utils import is_mfa_enabled
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from wuji.accounts import services as accounts
+from wuji.accounts.phone import mask_mobile
+from wuji.accounts.security_models import LoginRecord
 from wuji.audit import services as audit
 from wuji.audit.choices import Channel
 from wuji.audit.models import Instruction
@@ -33,6 +39,8 @@ from wuji.compute import services as compute
 from wuji.compute.choices import Operation
 from wuji.compute.models import Server
 from wuji.core import clock
+from wuji.identity import services as identity
+from wuji.identity.api.serializers import IdentityStatusSerializer
 from wuji.ledger import services as ledger
 from wuji.ledger.choices import AccountKind
 from wuji.ledger.models import Transaction
@@ -349,3 +357,81 @@ class InstructionExportView(APIView):
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         write_instructions_csv(audit.instructions_for(request.user).iterator(chunk_size=1000), response)
         return response
+
+
+# --- Account and security (6.1–6.4, 2.2.2) -----------------------------------------------------------
+
+CONTACT_FIELDS = ("phone", "email")
+
+
+def account_data(user) -> dict:
+    return {
+        "email": user.email,
+        "phone_masked": mask_mobile(user.phone) if user.phone else None,
+        "language": user.language,
+        "profile": accounts.profile_of(user),
+        "mfa_enabled": is_mfa_enabled(user),
+        "identity": IdentityStatusSerializer.from_state(identity.status_of(user)),
+        "locked": user.locked_at is not None,
+    }
+
+
+class AccountView(APIView):
+    @extend_schema(responses=s.AccountSerializer)
+    def get(self, request: Request) -> Response:
+        """The account: e-mail, masked mobile number, language, profile (6.2), two-factor, real-name
+        verification and whether it is locked."""
+        return Response(s.AccountSerializer(account_data(request.user)).data)
+
+
+class AccountProfileView(APIView):
+    @extend_schema(request=s.ProfileSerializer(partial=True), responses={200: s.ProfileSerializer,
+                                                                        **error_responses(400)})
+    def patch(self, request: Request) -> Response:
+        """Change profile fields (6.2) and the QQ number. The mobile number and e-mail change only in the
+        portal, where codes are sent to both the new and the old contact."""
+        for name in CONTACT_FIELDS:
+            if name in request.data:
+                raise ApiError(_("手机号码和电子邮箱只能在控制台的“账户与安全”页面更换（需向新旧联系方式分别验证）。"),
+                               code="contact_change_not_allowed", field=name)
+        serializer = s.ProfileSerializer(accounts.profile_of(request.user), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            profile = accounts.update_profile(user=request.user, ip=client_ip(request), channel=Channel.API,
+                                              **serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError({("non_field_errors" if k == "__all__" else k): v
+                                   for k, v in exc.message_dict.items()}) from exc
+        return Response(s.ProfileSerializer(profile).data)
+
+
+class LoginRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's own login records (登录记录, 6.4), newest first."""
+
+    serializer_class = s.LoginRecordSerializer
+    queryset = LoginRecord.objects.none()
+
+    def get_queryset(self):
+        return accounts.login_records_of(self.request.user).order_by("-created_at", "-id")
+
+
+class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's own signed-in sessions (2.2.2), most recently seen first."""
+
+    serializer_class = s.UserSessionSerializer
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self):
+        return accounts.sessions_of(self.request.user)
+
+    def get_serializer_context(self):
+        session = getattr(self.request._request, "session", None)
+        return {**super().get_serializer_context(), "session_key": session.session_key if session else None}
+
+    @extend_schema(responses={204: None, **error_responses(404)})
+    def destroy(self, request: Request, pk: str) -> Response:
+        """End one of the caller's sessions: that browser is signed out at once."""
+        if not accounts.end_session(user=request.user, session_id=int(pk), ip=client_ip(request),
+                                    channel=Channel.API):
+            raise NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
