@@ -51,9 +51,7 @@ def charge(customer, *, amount: int, key: str, cause: tuple[str, object], memo: 
     if amount <= 0:
         raise ValueError("a charge is positive")
     # Lock the customer's accounts first so the split is computed on the balances we will update.
-    from wuji.ledger.models import Account
-
-    locked = {a.kind: a.balance for a in Account.objects.select_for_update().filter(customer=customer).order_by("id")}
+    locked = ledger.balances(customer, lock=True)
     legs = spending_legs(customer, amount, locked)
     return ledger.post(key=key, kind=TransactionKind.CHARGE, legs=legs, customer=customer, cause=cause, memo=memo)
 
