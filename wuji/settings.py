@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "wuji.notifications",
     "wuji.api",
     "wuji.portal",
+    # (issue 4) finance app: add "wuji.finance" on the line below
+
     # Sign-in (issue 3): allauth after the wuji apps, so wuji/accounts/templates overrides its templates.
     "allauth",
     "allauth.account",
@@ -307,3 +309,15 @@ WUJI_STEP_UP = {
     "withdrawal": {"within_minutes": 5, "factors": ["totp", "sms", "email"]},
     "server_push": {"within_minutes": 5, "factors": ["totp", "sms", "email"]},
 }
+
+# --- Money (issue 4). Each section's settings go directly under its own marker line. -------------
+# [billing: subscriptions, renewals, upgrades, expiry lifecycle]
+
+# [billing: pay-as-you-go settlement and arrears lifecycle]
+
+# [payments: channels (Alipay, WeChat Pay, bank transfer), top-up expiry and reconciliation]
+
+# [billing/payments: freezes, appeals, withdrawals, refunds to the original source]
+
+# [finance: fapiao and contracts]
+

@@ -27,5 +27,15 @@ urlpatterns = [
     path("account/", views.AccountView.as_view(), name="account"),
     path("account/profile/", views.AccountProfileView.as_view(), name="account-profile"),
     path("identity/", include("wuji.identity.api.urls")),
+    # [billing: subscriptions] API includes below
+
+    # [billing: pay-as-you-go] API includes below
+
+    # [payments: channels] API includes below
+
+    # [funds: freezes, appeals, withdrawals] API includes below
+
+    # [finance] API includes below
+
     path("", include(router.urls)),
 ]

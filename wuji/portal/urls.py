@@ -41,4 +41,14 @@ urlpatterns = [
     path("security/report/", security.report_unauthorised, name="report_unauthorised"),
     path("security/verify/", security.step_up, name="step_up"),
     path("recover/", security.recover, name="recover"),
+    # [billing: subscriptions] portal URLs below
+
+    # [billing: pay-as-you-go] portal URLs below
+
+    # [payments: channels] portal URLs below
+
+    # [funds: freezes, appeals, withdrawals] portal URLs below
+
+    # [finance] portal URLs below
+
 ]

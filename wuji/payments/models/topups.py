@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import PaymentChannel, TopUpStatus
+from ..choices import PaymentChannel, TopUpStatus
 
 
 class TopUp(models.Model):
