@@ -30,6 +30,9 @@ class TaskState(ChoiceSet):
     REBOOTING = "rebooting"
     REBOOTING_HARD = "rebooting_hard"
     REINSTALLING = "reinstalling"
+    SUSPENDING = "suspending"
+    RESUMING = "resuming"
+    RELEASING = "releasing"
 
     CHOICES = (
         (NONE, _("无")),
@@ -39,6 +42,9 @@ class TaskState(ChoiceSet):
         (REBOOTING, _("正在重启")),
         (REBOOTING_HARD, _("正在强制重启")),
         (REINSTALLING, _("正在重装系统")),
+        (SUSPENDING, _("正在暂停服务")),
+        (RESUMING, _("正在恢复服务")),
+        (RELEASING, _("正在释放")),
     )
 
 

@@ -14,8 +14,9 @@ from wuji.audit import services as audit
 from wuji.audit.choices import Result
 from wuji.core import clock, crypto
 
-from .choices import Operation, TaskState, VmState
+from .choices import Operation, SuspensionReason, TaskState, VmState
 from .models import Node, Server
+from .signals import vm_state_written
 
 
 class OperationRefused(Exception):
@@ -140,13 +141,91 @@ def _refusal_reason(server_id: int, operation: str) -> str:
 
 
 def finish_operation(server_id: int, *, vm_state: str | None, power_state: str | None, error: str = "",
-                     image=None) -> None:
+                     image=None, suspension_reason: str = "") -> None:
     """Clear task_state at the end of an operation, success or failure, recording what is now true."""
     fields = {"task_state": TaskState.NONE, "task_state_changed_at": None, "last_error": error[:500]}
     if vm_state:
         fields["vm_state"] = vm_state
+        fields["suspension_reason"] = suspension_reason if vm_state == VmState.SUSPENDED else ""
     if power_state:
         fields["power_state"] = power_state
     if image is not None:
         fields["image"] = image
     Server.objects.filter(pk=server_id).update(**fields)
+    if vm_state:
+        state_written(server_id, vm_state, power_state)
+
+
+def state_written(server_id: int, vm_state: str, power_state: str | None) -> None:
+    """Tell listeners (billing's usage meter) that a server's vm_state was written, in this transaction."""
+    vm_state_written.send(sender=Server, server_id=server_id, vm_state=vm_state, power_state=power_state,
+                          at=clock.now())
+
+
+# --- Lifecycle actions of the platform (expiry, arrears, staff): not customer instructions --------------
+
+SUSPENDABLE = (VmState.ACTIVE, VmState.STOPPED, VmState.ERROR)
+
+
+def suspend(server: Server, *, reason: str, actor, channel: str, detail: str = "", ip: str | None = None) -> bool:
+    """Stop a server and mark it suspended with `reason` (4.5.2). Returns False when it cannot start now
+    (an operation is in flight: the caller's periodic job tries again) or the server is already suspended.
+
+    An already-suspended server keeps its reason, except that a reason which does not lift on payment
+    replaces one that does (abuse over arrears), so paying never lifts a staff or legal suspension.
+    """
+    if reason not in SuspensionReason.values():
+        raise ValueError(f"unknown suspension reason {reason!r}")
+    with transaction.atomic():
+        if reason not in SuspensionReason.SELF_LIFTING:
+            Server.objects.filter(pk=server.pk, vm_state=VmState.SUSPENDED,
+                                  suspension_reason__in=SuspensionReason.SELF_LIFTING).update(suspension_reason=reason)
+        # The service is suspended from this moment (billing stops, operations are refused); the task then
+        # powers the machine off.
+        started = Server.objects.filter(pk=server.pk, task_state=TaskState.NONE, vm_state__in=SUSPENDABLE).update(
+            task_state=TaskState.SUSPENDING, task_state_changed_at=clock.now(), vm_state=VmState.SUSPENDED,
+            suspension_reason=reason)
+        if not started:
+            return False
+        state_written(server.pk, VmState.SUSPENDED, None)
+        instruction = audit.record(actor=actor, owner=server.owner, channel=channel, action="server.suspend",
+                                   target=server, params={"reason": reason, "detail": detail[:200]}, ip=ip)
+        from . import tasks
+
+        tasks.suspend_server.enqueue(server_id=server.pk, reason=reason, instruction_id=instruction.pk)
+    return True
+
+
+def resume(server: Server, *, reasons=SuspensionReason.SELF_LIFTING, actor, channel: str,
+           ip: str | None = None) -> bool:
+    """Lift a suspension whose reason is in `reasons` and start the server again. Payment and renewal call
+    this with the default (expiry, arrears); other reasons need staff. Returns False when not applicable
+    or an operation is in flight."""
+    with transaction.atomic():
+        started = Server.objects.filter(pk=server.pk, task_state=TaskState.NONE, vm_state=VmState.SUSPENDED,
+                                        suspension_reason__in=list(reasons)).update(
+            task_state=TaskState.RESUMING, task_state_changed_at=clock.now())
+        if not started:
+            return False
+        instruction = audit.record(actor=actor, owner=server.owner, channel=channel, action="server.resume",
+                                   target=server, params={"reason": server.suspension_reason}, ip=ip)
+        from . import tasks
+
+        tasks.resume_server.enqueue(server_id=server.pk, instruction_id=instruction.pk)
+    return True
+
+
+def release(server: Server, *, actor, channel: str, reason: str, ip: str | None = None) -> bool:
+    """Destroy a server and its disk for good (after expiry/arrears retention, or by staff). Returns False
+    when an operation is in flight (try again later) or it is already released."""
+    with transaction.atomic():
+        started = Server.objects.filter(pk=server.pk, task_state=TaskState.NONE).exclude(
+            vm_state=VmState.RELEASED).update(task_state=TaskState.RELEASING, task_state_changed_at=clock.now())
+        if not started:
+            return False
+        instruction = audit.record(actor=actor, owner=server.owner, channel=channel, action="server.release",
+                                   target=server, params={"reason": reason}, ip=ip)
+        from . import tasks
+
+        tasks.release_server.enqueue(server_id=server.pk, instruction_id=instruction.pk)
+    return True

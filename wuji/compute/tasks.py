@@ -40,9 +40,11 @@ def _vm_state_for(power_state: str) -> str:
     return VmState.ACTIVE if power_state == PowerState.RUNNING else VmState.STOPPED
 
 
-def _finish(server: Server, instruction_id: int | None, *, vm_state, power_state, error: str = "", image=None):
+def _finish(server: Server, instruction_id: int | None, *, vm_state, power_state, error: str = "", image=None,
+            suspension_reason: str = ""):
     with transaction.atomic():
-        services.finish_operation(server.pk, vm_state=vm_state, power_state=power_state, error=error, image=image)
+        services.finish_operation(server.pk, vm_state=vm_state, power_state=power_state, error=error, image=image,
+                                  suspension_reason=suspension_reason)
         instruction = Instruction.objects.filter(pk=instruction_id).first() if instruction_id else None
         if instruction is not None:
             audit.record_outcome(instruction, succeeded=not error, detail=error)
@@ -115,6 +117,64 @@ def run_operation(server_id: int, operation: str, instruction_id: int, image_id:
     return "done"
 
 
+@task()
+def suspend_server(server_id: int, reason: str, instruction_id: int) -> str:
+    """Power a server off (ACPI, then force after the timeout) and mark it suspended with its reason.
+
+    The suspension stands even if the hypervisor cannot be reached: billing has stopped the service, and
+    the reconciler or staff deal with the machine itself; the error is kept for staff."""
+    server = Server.objects.select_related("node").get(pk=server_id)
+    if server.task_state != TaskState.SUSPENDING:
+        return "nothing to do"
+    driver = driver_for(server.node)
+    error = ""
+    try:
+        driver.power_off(str(server.uuid), timeout=settings.WUJI_STOP_TIMEOUT_SECONDS)
+        power = driver.get_info(str(server.uuid)).power_state
+    except InstanceNotFound:
+        power = PowerState.NOSTATE
+    except DriverError as exc:
+        error, power = str(exc), PowerState.NOSTATE
+    _finish(server, instruction_id, vm_state=VmState.SUSPENDED, power_state=power, error=error,
+            suspension_reason=reason)
+    return "failed" if error else "suspended"
+
+
+@task()
+def resume_server(server_id: int, instruction_id: int) -> str:
+    """Lift a suspension: start the server again."""
+    server = Server.objects.select_related("node").get(pk=server_id)
+    if server.task_state != TaskState.RESUMING:
+        return "nothing to do"
+    driver = driver_for(server.node)
+    try:
+        driver.power_on(str(server.uuid))
+        power = driver.get_info(str(server.uuid)).power_state
+    except DriverError as exc:
+        vm_state, power = _state_after_failure(driver, server)
+        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=str(exc))
+        return "failed"
+    _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
+    return "resumed"
+
+
+@task()
+def release_server(server_id: int, instruction_id: int) -> str:
+    """Destroy the server and its disk. Retried until the hypervisor confirms (destroy is idempotent)."""
+    server = Server.objects.select_related("node").get(pk=server_id)
+    if server.task_state != TaskState.RELEASING:
+        return "nothing to do"
+    try:
+        driver_for(server.node).destroy(str(server.uuid))
+    except DriverError as exc:
+        # Keep task_state so the reconciler's timeout recovery (or staff) retries; the customer's data is
+        # not reported gone until it is.
+        Server.objects.filter(pk=server.pk).update(last_error=str(exc)[:500])
+        return "failed"
+    _finish(server, instruction_id, vm_state=VmState.RELEASED, power_state=PowerState.NOSTATE)
+    return "released"
+
+
 @periodic("compute.reconcile", every=dt.timedelta(minutes=1))
 @task()
 def reconcile() -> dict:
@@ -139,8 +199,11 @@ def reconcile() -> dict:
             except DriverError:
                 continue  # node unreachable: keep what we last knew
             vm_state = VmState.ERROR if power == PowerState.NOSTATE else _vm_state_for(power)
-            updated = Server.objects.filter(pk=server.pk, task_state=TaskState.NONE).exclude(
-                vm_state=vm_state, power_state=power).update(vm_state=vm_state, power_state=power)
+            with transaction.atomic():
+                updated = Server.objects.filter(pk=server.pk, task_state=TaskState.NONE).exclude(
+                    vm_state=vm_state, power_state=power).update(vm_state=vm_state, power_state=power)
+                if updated:
+                    services.state_written(server.pk, vm_state, power)
             counts["synced"] += updated
         for server in stuck:
             counts["recovered"] += _recover(driver, server)
@@ -148,15 +211,30 @@ def reconcile() -> dict:
 
 
 def _recover(driver, server: Server) -> int:
-    """An operation outlived its timeout (its worker died): settle the server from the hypervisor."""
+    """An operation outlived its timeout (its worker died): settle the server from the hypervisor.
+
+    A suspension stays a suspension (the decision was billing's or staff's, not the worker's) and an
+    interrupted release is simply run again (destroy is idempotent)."""
+    claim = Server.objects.filter(pk=server.pk, task_state=server.task_state,
+                                  task_state_changed_at=server.task_state_changed_at)
+    pending = (Instruction.objects.filter(target_type="server", target_id=str(server.pk), result="accepted",
+                                          outcomes__isnull=True).order_by("-seq").first())
+    if server.task_state == TaskState.RELEASING:
+        with transaction.atomic():
+            updated = claim.update(task_state_changed_at=clock.now())
+            if updated and pending is not None:
+                release_server.enqueue(server_id=server.pk, instruction_id=pending.pk)
+        return updated
     vm_state, power = _state_after_failure(driver, server)
+    reason = ""
+    if server.task_state == TaskState.SUSPENDING:
+        vm_state, reason = VmState.SUSPENDED, server.suspension_reason
     with transaction.atomic():
-        updated = Server.objects.filter(pk=server.pk, task_state=server.task_state,
-                                        task_state_changed_at=server.task_state_changed_at).update(
+        updated = claim.update(
             task_state=TaskState.NONE, task_state_changed_at=None, vm_state=vm_state, power_state=power,
-            last_error="操作超时，已根据虚拟化平台状态恢复。")
-        pending = (Instruction.objects.filter(target_type="server", target_id=str(server.pk), result="accepted",
-                                              outcomes__isnull=True).order_by("-seq").first())
+            suspension_reason=reason, last_error="操作超时，已根据虚拟化平台状态恢复。")
+        if updated:
+            services.state_written(server.pk, vm_state, power)
         if updated and pending is not None:
             audit.record_outcome(pending, succeeded=False, detail="operation timed out; recovered by the reconciler")
     return updated

@@ -1,0 +1,8 @@
+"""Signals compute sends so that other apps (billing's usage meter) can follow a server's life without
+compute depending on them. Receivers run inside the transaction that made the change."""
+
+from django.dispatch import Signal
+
+# Sent after a server's vm_state is written. Arguments: server_id, vm_state, power_state (may be None),
+# at (the platform clock's now). Sent for every write that names a vm_state, changed or not.
+vm_state_written = Signal()
