@@ -14,6 +14,27 @@ def _fresh_fake_hypervisor():
     reset_fake_drivers()
 
 
+@pytest.fixture(autouse=True)
+def _ledger_stays_sound(request):
+    """After every test that used the database, the ledger's invariants hold (`wuji ledger verify`).
+
+    The database fixture is requested from here so that it is torn down after this check. Tests that
+    break the ledger on purpose (to show verify catches it) are marked `corrupts_ledger`."""
+    names = request.fixturenames
+    uses_db = "db" in names or "transactional_db" in names or request.node.get_closest_marker("django_db")
+    if not uses_db or request.node.get_closest_marker("corrupts_ledger"):
+        yield
+        return
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from wuji.ledger import services as ledger
+
+    problems = ledger.verify()
+    assert problems == [], f"the ledger is unsound after this test: {problems}"
+
+
 @pytest.fixture
 def catalogue(db):
     return testing.load_test_catalogue()

@@ -93,6 +93,7 @@ def test_reversal_restores_balances_and_references_original(alice):
     assert ledger.verify() == []
 
 
+@pytest.mark.corrupts_ledger
 def test_verify_detects_a_stored_balance_that_disagrees_with_postings(alice):
     topup(alice, 100, "t1")
     Account.objects.filter(code=cash(alice)).update(balance=150)
@@ -100,6 +101,7 @@ def test_verify_detects_a_stored_balance_that_disagrees_with_postings(alice):
     assert any("stored balance 150 != sum of postings 100" in p for p in problems)
 
 
+@pytest.mark.corrupts_ledger
 def test_verify_detects_a_missing_immutability_trigger(alice):
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -109,6 +111,7 @@ def test_verify_detects_a_missing_immutability_trigger(alice):
     assert "immutability trigger ledger_posting_immutable_upd is missing" in ledger.verify()
 
 
+@pytest.mark.corrupts_ledger
 def test_ledger_verify_command_exits_non_zero_on_violation(alice):
     from django.core.management import CommandError, call_command
 
