@@ -5,7 +5,12 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from wuji.core import money
+from wuji.ledger import services as ledger
 
 from . import contacts, services
 from .choices import CaseState, ContactKind
@@ -46,10 +51,11 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["id", "email", "phone", "is_staff", "is_active", "locked_at", "date_joined", "last_login"]
     list_filter = ["is_staff", "is_active", ("locked_at", admin.EmptyFieldListFilter)]
     search_fields = ["email", "phone", "first_name", "last_name"]
-    readonly_fields = ["phone", "locked_at", "last_login", "date_joined"]
+    readonly_fields = ["phone", "locked_at", "last_login", "date_joined", "wallet"]
     inlines = [ProfileInline]
     fieldsets = (
         (None, {"fields": ("email", "phone", "password")}),
+        (_("钱包"), {"fields": ("wallet",)}),
         ("Profile", {"fields": ("first_name", "last_name", "language")}),
         ("Permissions", {"fields": ("is_active", "locked_at", "is_staff", "is_superuser", "groups",
                                     "user_permissions")}),
@@ -57,6 +63,19 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     actions = ["flag_invalid_contact"]
+
+    @admin.display(description=_("余额"))
+    def wallet(self, obj):
+        """Cash, gift and frozen balances from the ledger, with a link to the customer's transactions."""
+        if obj.pk is None:
+            return "-"
+        balances = ledger.balances(obj)
+        url = reverse("admin:ledger_transaction_changelist") + f"?customer__id__exact={obj.pk}"
+        return format_html(
+            "{}：{} · {}：{} · {}：{} · <a href=\"{}\">{}</a>",
+            _("现金余额"), money.format_cny(balances["cash"]), _("赠送金"), money.format_cny(balances["gift"]),
+            _("冻结金额"), money.format_cny(balances["frozen"]), url, _("收支明细"),
+        )
 
     @admin.action(description=_("标记联系方式失效并要求更正（4.5.1）"), permissions=["change"])
     def flag_invalid_contact(self, request, queryset):

@@ -47,3 +47,14 @@ def test_customers_cannot_enter_the_console(client, customer):
     client.login(email=customer.email, password=testing.PASSWORD)
     response = client.get(reverse("admin:compute_server_changelist"))
     assert response.status_code == 302 and "/console/login/" in response["Location"]
+
+
+def test_customer_page_shows_the_wallet_from_the_ledger(staff_client, customer):
+    testing.fund(customer, 12_34)
+    response = staff_client.get(reverse("admin:accounts_user_change", args=[customer.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "¥112.34" in page  # 100.00 from the fixture + 12.34
+    assert f"?customer__id__exact={customer.pk}" in page
+    transactions = staff_client.get(reverse("admin:ledger_transaction_changelist") + f"?customer__id__exact={customer.pk}")
+    assert transactions.status_code == 200
