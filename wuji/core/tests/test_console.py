@@ -56,5 +56,5 @@ def test_customer_page_shows_the_wallet_from_the_ledger(staff_client, customer):
     page = response.content.decode()
     assert "¥112.34" in page  # 100.00 from the fixture + 12.34
     assert f"?customer__id__exact={customer.pk}" in page
-    transactions = staff_client.get(reverse("admin:ledger_transaction_changelist") + f"?customer__id__exact={customer.pk}")
-    assert transactions.status_code == 200
+    changelist = reverse("admin:ledger_transaction_changelist")
+    assert staff_client.get(f"{changelist}?customer__id__exact={customer.pk}").status_code == 200
