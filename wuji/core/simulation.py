@@ -51,7 +51,7 @@ def seed(population: Population, rng: random.Random) -> list[Customer]:
 
     from . import demo
 
-    catalogue = demo.load_catalogue(node_uri=NODE_URI, storage_pool="default")
+    demo.load_catalogue(node_uri=NODE_URI, storage_pool="default")
     driver = get_driver(NODE_URI, virt_type="qemu", pool="default")
     for volume in demo.image_volumes():
         driver.add_image(volume)
