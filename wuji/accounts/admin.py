@@ -1,3 +1,5 @@
+import secrets
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -10,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from wuji.core import money
+from wuji.core.forms import YuanField
 from wuji.ledger import services as ledger
 
 from . import contacts, services
@@ -30,6 +33,13 @@ class ContactFlagForm(forms.Form):
     reason = forms.CharField(label=_("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     days = forms.IntegerField(label=_("更正期限（天）"), min_value=1, max_value=contacts.MAX_FIX_DAYS,
                               initial=lambda: settings.WUJI_CONTACT_FIX_DAYS)
+
+
+class GiftForm(forms.Form):
+    amount = YuanField(label=_("金额（元）"))
+    reason = forms.CharField(label=_("原因"), max_length=200)
+    # One token per confirmation page: submitting the same page twice grants once.
+    token = forms.CharField(widget=forms.HiddenInput, initial=lambda: secrets.token_hex(16), max_length=64)
 
 
 class ReasonForm(forms.Form):
@@ -62,7 +72,7 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-    actions = ["flag_invalid_contact"]
+    actions = ["flag_invalid_contact", "grant_gift"]
 
     @admin.display(description=_("余额"))
     def wallet(self, obj):
@@ -93,6 +103,30 @@ class UserAdmin(BaseUserAdmin):
             else:
                 done += 1
         self.message_user(request, _("已向 %(n)d 个账户发送更正通知。") % {"n": done})
+        return None
+
+    def has_grant_gift_permission(self, request) -> bool:
+        return request.user.has_perm("ledger.grant_gift_credit")
+
+    @admin.action(description=_("发放赠送金"), permissions=["grant_gift"])
+    def grant_gift(self, request, queryset):
+        from wuji.billing import gifts
+
+        form = GiftForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return _action_page(self, request, queryset, form, "grant_gift", _("发放赠送金"))
+        done = 0
+        for user in queryset.filter(is_staff=False):
+            try:
+                gifts.grant_gift(customer=user, amount_fen=form.cleaned_data["amount"],
+                                 reason=form.cleaned_data["reason"], actor=request.user,
+                                 key=f"console:{form.cleaned_data['token']}:{user.pk}",
+                                 ip=request.META.get("REMOTE_ADDR"))
+            except gifts.GiftRefused as exc:
+                self.message_user(request, f"{user}: {exc}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, _("已向 %(n)d 个账户发放赠送金。") % {"n": done})
         return None
 
 

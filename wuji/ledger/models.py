@@ -109,6 +109,7 @@ class Transaction(AppendOnlyModel):
         verbose_name = _("ledger transaction")
         verbose_name_plural = _("ledger transactions")
         ordering = ["-id"]
+        permissions = [("grant_gift_credit", "Can grant gift credit (赠送金) to a customer")]
         indexes = [models.Index(fields=["customer", "-id"], name="ledger_txn_customer_recent")]
 
     def __str__(self) -> str:
