@@ -318,6 +318,30 @@ WUJI_STEP_UP = {
 # [payments: channels (Alipay, WeChat Pay, bank transfer), top-up expiry and reconciliation]
 
 # [billing/payments: freezes, appeals, withdrawals, refunds to the original source]
+# Fund freezes (5.4): days a customer has to appeal a freeze (5.4.7), and whether the staff member who
+# froze the funds may also decide the appeal or lift the freeze (False = four-eyes: another staff member must).
+WUJI_FREEZE_APPEAL_DAYS = int(os.environ.get("WUJI_FREEZE_APPEAL_DAYS", "7"))
+WUJI_FREEZE_SAME_STAFF_MAY_DECIDE = env_bool("WUJI_FREEZE_SAME_STAFF_MAY_DECIDE", False)
+# Withdrawals (提现) of cash, never gift credit: minimum and maximum per withdrawal (fen), how many in a
+# rolling period, the fee (fixed fen plus basis points of the amount, rounded half up; default free),
+# and approval: "manual" (finance approves each) or "auto" (approved at once when amount <= the threshold).
+WUJI_WITHDRAWAL_MIN_FEN = int(os.environ.get("WUJI_WITHDRAWAL_MIN_FEN", "1000"))
+WUJI_WITHDRAWAL_MAX_FEN = int(os.environ.get("WUJI_WITHDRAWAL_MAX_FEN", "5000000"))
+WUJI_WITHDRAWAL_COUNT_LIMIT = int(os.environ.get("WUJI_WITHDRAWAL_COUNT_LIMIT", "5"))
+WUJI_WITHDRAWAL_PERIOD_DAYS = int(os.environ.get("WUJI_WITHDRAWAL_PERIOD_DAYS", "30"))
+WUJI_WITHDRAWAL_FEE_FIXED_FEN = int(os.environ.get("WUJI_WITHDRAWAL_FEE_FIXED_FEN", "0"))
+WUJI_WITHDRAWAL_FEE_BPS = int(os.environ.get("WUJI_WITHDRAWAL_FEE_BPS", "0"))
+WUJI_WITHDRAWAL_APPROVAL = os.environ.get("WUJI_WITHDRAWAL_APPROVAL", "manual")
+WUJI_WITHDRAWAL_AUTO_MAX_FEN = int(os.environ.get("WUJI_WITHDRAWAL_AUTO_MAX_FEN", "100000"))
+# Refunds to the original source (原路退回): days after payment each channel still accepts a refund
+# ("channel=days,…"; -1 = no limit). A channel not listed (e.g. bank transfer) is paid out to a bank account
+# by finance staff. Failed channel calls are retried by a periodic job up to WUJI_REFUND_MAX_ATTEMPTS.
+WUJI_REFUND_WINDOW_DAYS = {
+    channel.strip(): int(days) for channel, _sep, days in (
+        item.partition("=") for item in os.environ.get(
+            "WUJI_REFUND_WINDOW_DAYS", "alipay=365,wechat=365,sandbox=-1").split(",") if item.strip())
+}
+WUJI_REFUND_MAX_ATTEMPTS = int(os.environ.get("WUJI_REFUND_MAX_ATTEMPTS", "10"))
 
 # [finance: fapiao and contracts]
 

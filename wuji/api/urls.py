@@ -34,6 +34,8 @@ urlpatterns = [
     # [payments: channels] API includes below
 
     # [funds: freezes, appeals, withdrawals] API includes below
+    path("", include("wuji.billing.api.urls")),
+    path("", include("wuji.payments.api.urls")),
 
     # [finance] API includes below
 

@@ -18,3 +18,5 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+from . import admin_freezes  # noqa: E402,F401  (fund freezes and appeals: 5.4)

@@ -18,3 +18,5 @@ class TopUpAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+from . import admin_withdrawals  # noqa: E402,F401  (withdrawals, refunds, bank accounts)

@@ -17,3 +17,52 @@ class TopUpStatus(ChoiceSet):
         (PENDING, _("待支付"), "orange"),
         (PAID, _("已到账"), "green"),
     )
+
+
+class WithdrawalKind(ChoiceSet):
+    """Money leaving a customer's account: a withdrawal of cash they asked for (提现), or frozen funds
+    returned to their source after a failed appeal (5.4.7). Both are paid out by the same refund legs."""
+
+    WITHDRAWAL = "withdrawal"
+    FROZEN_REFUND = "frozen_refund"
+
+    CHOICES = (
+        (WITHDRAWAL, _("提现")),
+        (FROZEN_REFUND, _("冻结资金原路退回")),
+    )
+
+
+class WithdrawalStatus(ChoiceSet):
+    AWAITING_APPROVAL = "awaiting_approval"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    OPEN = (AWAITING_APPROVAL, PROCESSING)
+
+    CHOICES = (
+        (AWAITING_APPROVAL, _("待审核"), "orange"),
+        (PROCESSING, _("退款处理中"), "blue"),
+        (COMPLETED, _("已完成"), "green"),
+        (PARTIAL, _("部分完成，失败部分已退回余额"), "orange"),
+        (FAILED, _("退款失败，已退回余额"), "red"),
+        (REJECTED, _("已驳回"), "red"),
+        (CANCELLED, _("已取消"), "grey"),
+    )
+
+
+class RefundLegStatus(ChoiceSet):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    CHOICES = (
+        (PENDING, _("处理中"), "blue"),
+        (SUCCEEDED, _("已退回"), "green"),
+        (FAILED, _("失败，已退回余额"), "red"),
+        (CANCELLED, _("已取消"), "grey"),
+    )

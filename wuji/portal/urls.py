@@ -3,7 +3,7 @@ from django.urls import path
 
 from wuji.identity import views as identity
 
-from .views import accounts, api_keys, buy, inbox, instructions, security, servers, wallet
+from .views import accounts, api_keys, buy, funds, inbox, instructions, security, servers, wallet
 
 app_name = "portal"
 
@@ -48,6 +48,12 @@ urlpatterns = [
     # [payments: channels] portal URLs below
 
     # [funds: freezes, appeals, withdrawals] portal URLs below
+    path("wallet/freezes/", funds.freeze_list, name="freezes"),
+    path("wallet/freezes/<int:pk>/", funds.freeze_detail, name="freeze"),
+    path("wallet/withdraw/", funds.withdraw, name="withdraw"),
+    path("wallet/withdrawals/<int:pk>/cancel/", funds.withdrawal_cancel, name="withdrawal_cancel"),
+    path("wallet/bank-accounts/", funds.bank_account_add, name="bank_account_add"),
+    path("wallet/bank-accounts/<int:pk>/remove/", funds.bank_account_remove, name="bank_account_remove"),
 
     # [finance] portal URLs below
 

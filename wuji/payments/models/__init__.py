@@ -1,5 +1,6 @@
 """Payments models, one module per topic."""
 
 from .topups import TopUp
+from .withdrawals import BankAccount, Refund, Withdrawal
 
-__all__ = ["TopUp"]
+__all__ = ["BankAccount", "Refund", "TopUp", "Withdrawal"]
