@@ -2,6 +2,7 @@
 reversals — and, through the funds services, freezes, withdrawals and refunds. After every step each
 customer's balances equal a plain model of what should have happened; at the end the ledger verifies."""
 
+import collections
 import itertools
 
 import pytest
@@ -10,11 +11,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from wuji.billing import gifts
+from wuji.accounts import services as accounts
+from wuji.billing import freezes, gifts
 from wuji.billing import services as billing
+from wuji.billing.choices import FreezeOutcome, FreezeReason
 from wuji.core import testing
 from wuji.ledger import services as ledger
 from wuji.payments import services as payments
+from wuji.payments import withdrawals
 from wuji.payments.choices import PaymentChannel
 
 _serial = itertools.count()
@@ -22,7 +26,8 @@ amounts = st.integers(min_value=1, max_value=50_000)
 
 
 class MoneyMachine(RuleBasedStateMachine):
-    staff = None
+    staff = checker = None  # two staff members: the one who freezes cannot also lift (four eyes)
+    seen = collections.Counter()  # accepted operations over the whole run: the machine must exercise them
     people = ()  # created once per test; each example starts its model from their current balances
 
     @initialize()
@@ -31,6 +36,8 @@ class MoneyMachine(RuleBasedStateMachine):
         self.model = {c.pk: ledger.balances(c) for c in self.customers}
         self.notices = []  # signed notices already delivered, for replays
         self.reversible = []  # (transaction, customer pk, {kind: delta}) of top-ups and gifts
+        self.open_freezes = []
+        self.pending_withdrawals = []
 
     def _who(self, index):
         return self.customers[index % len(self.customers)]
@@ -87,6 +94,53 @@ class MoneyMachine(RuleBasedStateMachine):
         for kind, delta in deltas.items():
             balance[kind] -= delta
 
+    @rule(who=st.integers(0, 1), amount=amounts)
+    def freeze(self, who, amount):
+        customer = self._who(who)
+        balance = self.model[customer.pk]
+        try:
+            freeze = freezes.freeze_funds(customer=customer, staff=self.staff, reason=FreezeReason.LAW,
+                                          outcome=FreezeOutcome.LONG_TERM, amount_fen=amount, evidence="machine")
+        except freezes.FreezeRefused:
+            assert amount > balance["cash"]
+            return
+        self.seen["freeze"] += 1
+        balance["cash"] -= amount
+        balance["frozen"] += amount
+        self.open_freezes.append((freeze, customer.pk, amount))
+
+    @precondition(lambda self: self.open_freezes)
+    @rule(pick=st.integers(min_value=0))
+    def lift(self, pick):
+        freeze, pk, amount = self.open_freezes.pop(pick % len(self.open_freezes))
+        freezes.lift_freeze(freeze=freeze, staff=self.checker, reason="machine")
+        self.model[pk]["frozen"] -= amount
+        self.model[pk]["cash"] += amount
+
+    @rule(who=st.integers(0, 1), amount=st.integers(min_value=500, max_value=60_000))
+    def withdraw(self, who, amount):
+        customer = self._who(who)
+        try:
+            withdrawal = withdrawals.request_withdrawal(
+                customer=customer, amount_fen=amount, idempotency_key=f"machine-{next(_serial)}", factor="totp",
+                channel="web", ip=None)
+        except withdrawals.WithdrawalRefused:
+            return  # a refusal (rules, frozen funds, no refundable source) changes nothing: the invariant checks it
+        self.seen["withdrawal"] += 1
+        self.model[customer.pk]["cash"] -= amount + withdrawal.fee_fen
+        self.pending_withdrawals.append((withdrawal, customer.pk))
+
+    @precondition(lambda self: self.pending_withdrawals)
+    @rule(pick=st.integers(min_value=0), approve=st.booleans())
+    def decide_withdrawal(self, pick, approve):
+        withdrawal, pk = self.pending_withdrawals.pop(pick % len(self.pending_withdrawals))
+        if approve:
+            withdrawals.approve_withdrawal(withdrawal, staff=self.checker)
+            testing.run_tasks()  # the sandbox channel refunds at once
+        else:
+            withdrawals.reject_withdrawal(withdrawal, staff=self.checker, reason="machine")
+            self.model[pk]["cash"] += withdrawal.amount_fen + withdrawal.fee_fen
+
     @invariant()
     def balances_match_the_model(self):
         if not hasattr(self, "customers"):
@@ -101,9 +155,11 @@ class MoneyMachine(RuleBasedStateMachine):
 
 @pytest.mark.django_db
 def test_money_services_keep_every_invariant(catalogue):
-    MoneyMachine.staff = testing.make_customer("machine-staff@example.com", verified=False)
-    MoneyMachine.people = [testing.make_customer(f"machine-{i}@example.com", verified=False) for i in range(2)]
+    MoneyMachine.staff = accounts.create_staff(email="machine-staff@example.com", password=testing.PASSWORD)
+    MoneyMachine.checker = accounts.create_staff(email="machine-checker@example.com", password=testing.PASSWORD)
+    MoneyMachine.people = [testing.make_customer(f"machine-{i}@example.com") for i in range(2)]
     MoneyMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=20, deadline=None,
                                               suppress_health_check=list(HealthCheck))
     with override_settings(WUJI_SANDBOX_PAYMENTS=True):
         MoneyMachine.TestCase().runTest()
+    assert MoneyMachine.seen["withdrawal"] > 0 and MoneyMachine.seen["freeze"] > 0
