@@ -1,5 +1,6 @@
 """Payments models, one module per topic."""
 
+from .channels import BankTransfer, PaymentNotice
 from .topups import TopUp
 
-__all__ = ["TopUp"]
+__all__ = ["BankTransfer", "PaymentNotice", "TopUp"]
