@@ -316,6 +316,39 @@ WUJI_STEP_UP = {
 # [billing: pay-as-you-go settlement and arrears lifecycle]
 
 # [payments: channels (Alipay, WeChat Pay, bank transfer), top-up expiry and reconciliation]
+# Unpaid top-ups close after this many minutes (the channel is given the same deadline); the reconciliation
+# job queries the channel about orders pending longer than WUJI_TOPUP_QUERY_AFTER_MINUTES.
+WUJI_TOPUP_EXPIRY_MINUTES = int(os.environ.get("WUJI_TOPUP_EXPIRY_MINUTES", "120"))
+WUJI_TOPUP_QUERY_AFTER_MINUTES = int(os.environ.get("WUJI_TOPUP_QUERY_AFTER_MINUTES", "5"))
+# Alipay (支付宝, RSA2). Keys are PEM text or a path to a PEM file. No app id or no keys: Alipay is not offered.
+# The gateway URL is a setting so a test or a staging setup can point it elsewhere (the sandbox gateway is
+# https://openapi-sandbox.dl.alipaydev.com/gateway.do). seller_id, when set, must match the notice's.
+WUJI_ALIPAY_APP_ID = os.environ.get("WUJI_ALIPAY_APP_ID", "")
+WUJI_ALIPAY_PRIVATE_KEY = os.environ.get("WUJI_ALIPAY_PRIVATE_KEY", "")
+WUJI_ALIPAY_PUBLIC_KEY = os.environ.get("WUJI_ALIPAY_PUBLIC_KEY", "")  # Alipay's public key, not ours
+WUJI_ALIPAY_SELLER_ID = os.environ.get("WUJI_ALIPAY_SELLER_ID", "")
+WUJI_ALIPAY_GATEWAY = os.environ.get("WUJI_ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do")
+WUJI_ALIPAY_NOTIFY_URL = os.environ.get("WUJI_ALIPAY_NOTIFY_URL", "")  # https://<site>/payments/notify/alipay/
+WUJI_ALIPAY_RETURN_URL = os.environ.get("WUJI_ALIPAY_RETURN_URL", "")  # https://<site>/wallet/topups/
+# WeChat Pay APIv3 (微信支付, Native). The merchant's private key is PEM text or a path; the platform's key is
+# either the 微信支付公钥 (PUBLIC_KEY + PUBLIC_KEY_ID) or platform certificates kept in CERT_DIR.
+WUJI_WECHAT_MCHID = os.environ.get("WUJI_WECHAT_MCHID", "")
+WUJI_WECHAT_APPID = os.environ.get("WUJI_WECHAT_APPID", "")
+WUJI_WECHAT_CERT_SERIAL_NO = os.environ.get("WUJI_WECHAT_CERT_SERIAL_NO", "")
+WUJI_WECHAT_APIV3_KEY = os.environ.get("WUJI_WECHAT_APIV3_KEY", "")  # 32 ASCII bytes
+WUJI_WECHAT_PRIVATE_KEY = os.environ.get("WUJI_WECHAT_PRIVATE_KEY", "")
+WUJI_WECHAT_PUBLIC_KEY = os.environ.get("WUJI_WECHAT_PUBLIC_KEY", "")
+WUJI_WECHAT_PUBLIC_KEY_ID = os.environ.get("WUJI_WECHAT_PUBLIC_KEY_ID", "")
+WUJI_WECHAT_CERT_DIR = os.environ.get("WUJI_WECHAT_CERT_DIR", "")
+WUJI_WECHAT_API_BASE = os.environ.get("WUJI_WECHAT_API_BASE", "https://api.mch.weixin.qq.com")
+WUJI_WECHAT_NOTIFY_URL = os.environ.get("WUJI_WECHAT_NOTIFY_URL", "")  # https://<site>/payments/notify/wechat/
+# Notices whose Wechatpay-Timestamp is further than this from now are refused (replay window).
+WUJI_WECHAT_NOTICE_WINDOW_SECONDS = int(os.environ.get("WUJI_WECHAT_NOTICE_WINDOW_SECONDS", "300"))
+# Bank transfer (对公转账): our receiving account, shown to customers; no account number: not offered.
+WUJI_BANK_ACCOUNT_NAME = os.environ.get("WUJI_BANK_ACCOUNT_NAME", "赣州武极云计算有限公司")
+WUJI_BANK_ACCOUNT_NUMBER = os.environ.get("WUJI_BANK_ACCOUNT_NUMBER", "")
+WUJI_BANK_NAME = os.environ.get("WUJI_BANK_NAME", "")  # bank and branch (开户行)
+WUJI_BANK_RECEIPT_MAX_BYTES = int(os.environ.get("WUJI_BANK_RECEIPT_MAX_BYTES", str(5 * 1024 * 1024)))
 
 # [billing/payments: freezes, appeals, withdrawals, refunds to the original source]
 # Fund freezes (5.4): days a customer has to appeal a freeze (5.4.7), and whether the staff member who

@@ -152,15 +152,22 @@ class TransactionSerializer(serializers.Serializer):
 class TopUpSerializer(serializers.ModelSerializer):
     channel = PaymentChannelField(read_only=True)
     amount_yuan = YuanField(source="amount_fen")
-    pay_url = serializers.SerializerMethodField(help_text="where the payer pays (pending top-ups only)")
+    pay_url = serializers.SerializerMethodField(help_text="where the payer pays (pending sandbox/Alipay top-ups)")
+    code_url = serializers.SerializerMethodField(
+        help_text="WeChat Native: the code to show as a QR code (pending top-ups; null until the channel answered)")
 
     class Meta:
         model = TopUp
-        fields = ["out_trade_no", "channel", "amount_fen", "amount_yuan", "status", "created_at", "paid_at",
-                  "pay_url"]
+        fields = ["out_trade_no", "channel", "amount_fen", "amount_yuan", "status", "created_at", "expires_at",
+                  "paid_at", "pay_url", "code_url"]
 
     def get_pay_url(self, topup: TopUp) -> str | None:
-        if topup.status != TopUpStatus.PENDING or topup.channel != PaymentChannel.SANDBOX:
+        if topup.status != TopUpStatus.PENDING:
+            return None
+        if topup.channel == PaymentChannel.ALIPAY:
+            pay = payments.payment_request(topup)
+            return pay.pay_url if pay else None
+        if topup.channel != PaymentChannel.SANDBOX:
             return None
         try:
             path = reverse("portal:sandbox_pay", args=[topup.out_trade_no])
@@ -168,6 +175,11 @@ class TopUpSerializer(serializers.ModelSerializer):
             return None
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
+
+    def get_code_url(self, topup: TopUp) -> str | None:
+        if topup.status != TopUpStatus.PENDING or topup.channel != PaymentChannel.WECHAT:
+            return None
+        return topup.code_url or None
 
 
 class TopUpCreateSerializer(serializers.Serializer):

@@ -32,6 +32,7 @@ urlpatterns = [
     # [billing: pay-as-you-go] API includes below
 
     # [payments: channels] API includes below
+    path("", include("wuji.payments.api.urls")),
 
     # [funds: freezes, appeals, withdrawals] API includes below
     path("", include("wuji.billing.api.urls")),

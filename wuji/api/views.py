@@ -197,13 +197,14 @@ class TopUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     @extend_schema(request=s.TopUpCreateSerializer, responses={201: s.TopUpSerializer, **error_responses(400)})
     def create(self, request: Request) -> Response:
-        """Open a top-up; pay it at `pay_url`."""
+        """Open a top-up on an enabled channel; pay it at `pay_url` (sandbox, Alipay) or show `code_url` as a QR
+        code (WeChat Native: filled in shortly after, poll the top-up). Credited when the channel confirms."""
         body = validated(s.TopUpCreateSerializer, request.data)
         try:
             topup = payments.create_topup(customer=request.user, amount_fen=body["amount_fen"],
                                           channel=body["channel"], ip=client_ip(request), via=Channel.API)
         except payments.PaymentError as exc:
-            raise ApiError(str(exc), code="payment_refused") from exc
+            raise ApiError(str(exc), code="payment_refused", field=exc.field) from exc
         return Response(self.get_serializer(topup).data, status=status.HTTP_201_CREATED)
 
 

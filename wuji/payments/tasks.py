@@ -1,4 +1,5 @@
-"""Payments tasks: paying out refund legs after commit, and the periodic retry/query of pending ones."""
+"""Payments tasks: the channel calls that follow a commit (payment requests, refund legs) and the periodic
+reconciliation of pending top-ups and refunds."""
 
 import datetime as dt
 
@@ -6,7 +7,7 @@ from django_tasks import task
 
 from wuji.core.scheduler import periodic
 
-from . import withdrawals
+from . import services, withdrawals
 
 
 @task()
@@ -24,3 +25,16 @@ def send_refund(refund_id: int) -> str:
 def retry_pending_refunds() -> int:
     """Query refunds the channels accepted but have not finished, and resend those whose call failed."""
     return withdrawals.retry_pending_refunds()
+
+
+@task()
+def request_payment(topup_id: int) -> str:
+    """Ask the channel for what the payer needs (WeChat Native: the code_url) and keep it on the top-up."""
+    return services.request_payment(topup_id)
+
+
+@periodic("payments.reconcile_topups", every=dt.timedelta(minutes=10))
+@task()
+def reconcile_topups() -> dict:
+    """Query pending top-ups at their channel: credit the paid ones, close the expired ones."""
+    return services.reconcile_topups()

@@ -9,6 +9,9 @@ ACTION_LABELS = {
     "account.register": _("注册账户"),
     "order.place": _("购买服务器"),
     "topup.create": _("发起充值"),
+    "banktransfer.declare": _("登记对公转账"),
+    "banktransfer.confirm": _("确认对公转账到账"),
+    "banktransfer.reject": _("驳回对公转账登记"),
     "apikey.create": _("创建 API 密钥"),
     "apikey.revoke": _("吊销 API 密钥"),
 }
@@ -26,6 +29,7 @@ def action_label(action: str) -> str:
 TARGET_LABELS = {
     "server": pgettext_lazy("instruction target", "服务器"),
     "topup": pgettext_lazy("instruction target", "充值单"),
+    "banktransfer": pgettext_lazy("instruction target", "对公转账登记"),
     "user": pgettext_lazy("instruction target", "账户"),
     "apikey": pgettext_lazy("instruction target", "API 密钥"),
 }

@@ -3,7 +3,7 @@ from django.urls import path
 
 from wuji.identity import views as identity
 
-from .views import accounts, api_keys, buy, funds, inbox, instructions, security, servers, wallet
+from .views import accounts, api_keys, buy, funds, inbox, instructions, payments, security, servers, wallet
 
 app_name = "portal"
 
@@ -46,6 +46,12 @@ urlpatterns = [
     # [billing: pay-as-you-go] portal URLs below
 
     # [payments: channels] portal URLs below
+    path("wallet/topups/", payments.topup_list, name="topups"),
+    path("wallet/topups/<str:out_trade_no>/", payments.topup_detail, name="topup"),
+    path("wallet/topups/<str:out_trade_no>/alipay/", payments.topup_alipay, name="topup_alipay"),
+    path("wallet/bank-transfer/", payments.bank_transfer, name="bank_transfer"),
+    path("payments/notify/alipay/", payments.alipay_notify, name="alipay_notify"),
+    path("payments/notify/wechat/", payments.wechat_notify, name="wechat_notify"),
 
     # [funds: freezes, appeals, withdrawals] portal URLs below
     path("wallet/freezes/", funds.freeze_list, name="freezes"),

@@ -57,7 +57,7 @@ def test_topup_refused_while_the_sandbox_is_off(api, customer):
     ({"amount_fen": 50_000_001}, "amount_fen"),
     ({"amount_fen": "12.5"}, "amount_fen"),
     ({}, "amount_fen"),
-    ({"amount_fen": 100, "channel": "alipay"}, "channel"),
+    ({"amount_fen": 100, "channel": "paypal"}, "channel"),
 ])
 def test_bad_topup_input_names_the_field_and_writes_nothing(api, customer, sandbox, body, field):
     response = api.post(TOPUPS, body, format="json")

@@ -6,6 +6,7 @@ import collections
 import itertools
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -32,6 +33,10 @@ class MoneyMachine(RuleBasedStateMachine):
 
     @initialize()
     def open(self):
+        # Each example runs in a savepoint rolled back at its end, so every example starts from the same
+        # database and hypothesis can replay and shrink it deterministically.
+        self._example = transaction.atomic()
+        self._example.__enter__()
         self.customers = list(self.people)
         self.model = {c.pk: ledger.balances(c) for c in self.customers}
         self.notices = []  # signed notices already delivered, for replays
@@ -94,10 +99,11 @@ class MoneyMachine(RuleBasedStateMachine):
         for kind, delta in deltas.items():
             balance[kind] -= delta
 
-    @rule(who=st.integers(0, 1), amount=amounts)
-    def freeze(self, who, amount):
+    @rule(who=st.integers(0, 1), percent=st.integers(min_value=1, max_value=110))
+    def freeze(self, who, percent):
         customer = self._who(who)
         balance = self.model[customer.pk]
+        amount = max(1, balance["cash"] * percent // 100)
         try:
             freeze = freezes.freeze_funds(customer=customer, staff=self.staff, reason=FreezeReason.LAW,
                                           outcome=FreezeOutcome.LONG_TERM, amount_fen=amount, evidence="machine")
@@ -117,9 +123,11 @@ class MoneyMachine(RuleBasedStateMachine):
         self.model[pk]["frozen"] -= amount
         self.model[pk]["cash"] += amount
 
-    @rule(who=st.integers(0, 1), amount=st.integers(min_value=500, max_value=60_000))
-    def withdraw(self, who, amount):
+    @rule(who=st.integers(0, 1), percent=st.integers(min_value=1, max_value=110))
+    def withdraw(self, who, percent):
         customer = self._who(who)
+        # A share of the cash (sometimes more than all of it), so that withdrawals are often possible.
+        amount = max(1, self.model[customer.pk]["cash"] * percent // 100)
         try:
             withdrawal = withdrawals.request_withdrawal(
                 customer=customer, amount_fen=amount, idempotency_key=f"machine-{next(_serial)}", factor="totp",
@@ -149,8 +157,13 @@ class MoneyMachine(RuleBasedStateMachine):
             assert ledger.balances(customer) == self.model[customer.pk]
 
     def teardown(self):
-        if hasattr(self, "customers"):
+        if not hasattr(self, "customers"):
+            return
+        try:
             assert ledger.verify() == []
+        finally:
+            transaction.set_rollback(True)
+            self._example.__exit__(None, None, None)
 
 
 @pytest.mark.django_db
@@ -158,7 +171,8 @@ def test_money_services_keep_every_invariant(catalogue):
     MoneyMachine.staff = accounts.create_staff(email="machine-staff@example.com", password=testing.PASSWORD)
     MoneyMachine.checker = accounts.create_staff(email="machine-checker@example.com", password=testing.PASSWORD)
     MoneyMachine.people = [testing.make_customer(f"machine-{i}@example.com") for i in range(2)]
-    MoneyMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=20, deadline=None,
+    # Derandomized: the same examples every run, so the check that withdrawals and freezes happened is stable.
+    MoneyMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=20, deadline=None, derandomize=True,
                                               suppress_health_check=list(HealthCheck))
     with override_settings(WUJI_SANDBOX_PAYMENTS=True):
         MoneyMachine.TestCase().runTest()

@@ -1,7 +1,24 @@
-"""Payment gateways by channel. `get(channel)` returns the gateway serving a PaymentChannel value."""
+"""Payment gateways by channel. `get(channel)` returns the gateway serving a PaymentChannel value.
 
-from .base import Gateway, GatewayError, NoticeRejected, PaymentState, RefundResult, RefundStatus
+Every gateway is registered; whether it is offered is `enabled()`, read from settings at each call (a
+channel without credentials is not offered, and tests can switch channels on and off). `available()`
+lists the enabled ones in display order.
+"""
+
+from .alipay import AlipayGateway
+from .bank import BankTransferGateway
+from .base import (
+    Gateway,
+    GatewayError,
+    NoticeRejected,
+    PaymentRequest,
+    PaymentState,
+    RefundResult,
+    RefundStatus,
+    VerifiedNotice,
+)
 from .sandbox import SandboxGateway
+from .wechat import WeChatGateway
 
 _GATEWAYS: dict[str, Gateway] = {}
 
@@ -18,7 +35,15 @@ def get(channel: str) -> Gateway:
         raise GatewayError(f"no gateway for channel {channel!r}") from None
 
 
+def available() -> list[Gateway]:
+    """The channels offered now: each registered gateway whose credentials are configured."""
+    return [gateway for gateway in _GATEWAYS.values() if gateway.enabled()]
+
+
+register(AlipayGateway())
+register(WeChatGateway())
+register(BankTransferGateway())
 register(SandboxGateway())
 
-__all__ = ["Gateway", "GatewayError", "NoticeRejected", "PaymentState", "RefundResult", "RefundStatus",
-           "get", "register"]
+__all__ = ["Gateway", "GatewayError", "NoticeRejected", "PaymentRequest", "PaymentState", "RefundResult",
+           "RefundStatus", "VerifiedNotice", "available", "get", "register"]

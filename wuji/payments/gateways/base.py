@@ -13,7 +13,14 @@ class GatewayError(Exception):
 
 
 class NoticeRejected(Exception):
-    """A payment notice that must not be trusted (bad signature, stale timestamp, malformed body)."""
+    """A payment notice that must not be trusted (bad signature, stale timestamp, malformed body).
+
+    `verified` is True when the signature held but the content is not ours (another app id or merchant)."""
+
+    def __init__(self, message: str, *, verified: bool = False, summary: dict | None = None):
+        super().__init__(message)
+        self.verified = verified
+        self.summary = summary or {}
 
 
 class RefundStatus:
@@ -39,6 +46,26 @@ class PaymentState:
     closed: bool = False  # the channel will never accept payment for it
 
 
+@dataclasses.dataclass(frozen=True)
+class PaymentRequest:
+    """How the payer pays one top-up: a page to send them to (Alipay page pay) or a code to scan (WeChat Native)."""
+
+    pay_url: str = ""
+    code_url: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifiedNotice:
+    """What a notice whose signature held says. `paid` is False for notices that are not a payment success
+    (a refund notice, a trade still waiting for the payer): those are acknowledged and credit nothing."""
+
+    out_trade_no: str
+    channel_trade_no: str
+    amount_fen: int | None
+    paid: bool
+    summary: dict = dataclasses.field(default_factory=dict)
+
+
 class Gateway:
     """One payment channel. `channel` is the PaymentChannel value it serves."""
 
@@ -46,6 +73,10 @@ class Gateway:
     supports_refund: bool = True
 
     def enabled(self) -> bool:
+        raise NotImplementedError
+
+    def create_payment(self, topup) -> PaymentRequest:
+        """What the payer needs to pay `topup` (a payments.TopUp). May call the channel: run it after commit."""
         raise NotImplementedError
 
     def query(self, *, out_trade_no: str) -> PaymentState:

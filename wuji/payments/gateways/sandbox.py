@@ -2,7 +2,7 @@
 
 from .. import sandbox
 from ..choices import PaymentChannel
-from .base import Gateway, PaymentState, RefundResult, RefundStatus
+from .base import Gateway, PaymentRequest, PaymentState, RefundResult, RefundStatus
 
 
 class SandboxGateway(Gateway):
@@ -20,3 +20,8 @@ class SandboxGateway(Gateway):
 
     def query_refund(self, *, out_trade_no, refund_no) -> RefundResult:
         return RefundResult(status=RefundStatus.SUCCEEDED, channel_refund_no=f"SBXR-{refund_no}")
+
+    def create_payment(self, topup) -> PaymentRequest:
+        from django.urls import reverse
+
+        return PaymentRequest(pay_url=reverse("portal:sandbox_pay", args=[topup.out_trade_no]))

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('billing', '0004_freezes'),
         ('ledger', '0002_immutable_journal'),
-        ('payments', '0001_initial'),
+        ('payments', '0002_channels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -24,6 +24,12 @@ class TopUp(models.Model):
     )
     created_at = models.DateTimeField(verbose_name=_("created at"))
     paid_at = models.DateTimeField(verbose_name=_("paid at"), null=True, blank=True)
+    # Unpaid orders close at expires_at (the channel is told the same deadline); null on old rows.
+    expires_at = models.DateTimeField(verbose_name=_("expires at"), null=True, blank=True)
+    closed_at = models.DateTimeField(verbose_name=_("closed at"), null=True, blank=True)
+    # What the channel gave us to pay with (WeChat Native: the code_url), filled by a task after commit.
+    code_url = models.CharField(verbose_name=_("payment code URL"), max_length=512, blank=True)
+    channel_error = models.CharField(verbose_name=_("channel error"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("top-up")

@@ -7,7 +7,7 @@ from wuji.audit.choices import Channel, Result
 from wuji.compute.choices import Operation, TaskState, VmState
 from wuji.core import money
 from wuji.ledger.choices import TransactionKind
-from wuji.payments.choices import TopUpStatus
+from wuji.payments.choices import BankTransferStatus, TopUpStatus
 
 from ..labels import action_label as _action_label
 from ..labels import target_label as _target_label
@@ -20,6 +20,7 @@ BADGE_SETS = {
     "task_state": TaskState,
     "result": Result,
     "topup": TopUpStatus,
+    "bank_transfer": BankTransferStatus,
     "channel": Channel,
     "txn_kind": TransactionKind,
     "operation": Operation,

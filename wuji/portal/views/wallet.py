@@ -1,4 +1,4 @@
-"""The wallet: balances, history, and top-ups through the sandbox gateway (clearly a demo)."""
+"""The wallet: balances, history, and top-ups through the enabled channels (the sandbox is clearly a demo)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,32 +10,39 @@ from django.views.decorators.http import require_POST
 
 from wuji.core import money
 from wuji.ledger import services as ledger
-from wuji.payments import sandbox
+from wuji.payments import gateways, sandbox
 from wuji.payments import services as payments
 from wuji.payments.choices import PaymentChannel, TopUpStatus
 
-from ..forms import TopUpForm
 from ..http import client_ip, paginate
+from ..payment_forms import ChannelTopUpForm
+
+# Where the payer goes once the top-up is open.
+NEXT_PAGE = {PaymentChannel.SANDBOX: "portal:sandbox_pay", PaymentChannel.ALIPAY: "portal:topup_alipay",
+             PaymentChannel.WECHAT: "portal:topup"}
 
 
 @login_required
 def wallet(request):
-    form = TopUpForm()
+    channels = payments.online_channels()
+    form = ChannelTopUpForm(channels=channels)
     if request.method == "POST":
-        if not sandbox.enabled():
+        if not channels:
             raise Http404
-        form = TopUpForm(request.POST)
+        form = ChannelTopUpForm(request.POST, channels=channels)
         if form.is_valid():
             try:
                 topup = payments.create_topup(customer=request.user, amount_fen=form.cleaned_data["amount"],
-                                              channel=PaymentChannel.SANDBOX, ip=client_ip(request))
+                                              channel=form.cleaned_data["channel"], ip=client_ip(request))
             except payments.PaymentError as exc:
-                form.add_error("amount", str(exc))
+                form.add_error(exc.field if exc.field in form.fields else "amount", str(exc))
             else:
-                return redirect("portal:sandbox_pay", out_trade_no=topup.out_trade_no)
+                return redirect(NEXT_PAGE.get(topup.channel, "portal:topup"), out_trade_no=topup.out_trade_no)
     return render(request, "portal/wallet.html", {
         "balances": ledger.balances(request.user),
         "form": form,
+        "channels": channels,
+        "bank_transfer": gateways.get(PaymentChannel.BANK).enabled(),
         "page": paginate(request, ledger.transactions_of(request.user)),
         "topups": payments.topups_of(request.user).order_by("-id")[:5],
     })
