@@ -36,6 +36,7 @@ urlpatterns = [
     # [funds: freezes, appeals, withdrawals] API includes below
 
     # [finance] API includes below
+    path("finance/", include("wuji.finance.api.urls")),
 
     path("", include(router.urls)),
 ]
