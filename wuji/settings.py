@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "wuji.api",
     "wuji.portal",
     # (issue 4) finance app: add "wuji.finance" on the line below
+    "wuji.finance",
 
     # Sign-in (issue 3): allauth after the wuji apps, so wuji/accounts/templates overrides its templates.
     "allauth",
@@ -377,4 +378,14 @@ WUJI_REFUND_WINDOW_DAYS = {
 WUJI_REFUND_MAX_ATTEMPTS = int(os.environ.get("WUJI_REFUND_MAX_ATTEMPTS", "10"))
 
 # [finance: fapiao and contracts]
+# Smallest fapiao application in fen. There is no statutory minimum (domain-cn §5.2); 数电票 cost nothing to
+# send, so the default is ¥0.01. Paper fapiao are posted: their own minimum (default ¥100).
+WUJI_FAPIAO_MIN_FEN = int(os.environ.get("WUJI_FAPIAO_MIN_FEN", "1"))
+WUJI_FAPIAO_PAPER_MIN_FEN = int(os.environ.get("WUJI_FAPIAO_PAPER_MIN_FEN", "10000"))
+# The provider as a contract party (乙方): name, address and unified social credit code (printed if set).
+WUJI_COMPANY_NAME = os.environ.get("WUJI_COMPANY_NAME", "赣州武极云计算有限公司")
+WUJI_COMPANY_ADDRESS = os.environ.get("WUJI_COMPANY_ADDRESS", "江西省赣州市章贡区")
+WUJI_COMPANY_CREDIT_CODE = os.environ.get("WUJI_COMPANY_CREDIT_CODE", "")
+# Contract numbers: <prefix>-<year>-<6-digit serial>, e.g. WJ-HT-2026-000001.
+WUJI_CONTRACT_NUMBER_PREFIX = os.environ.get("WUJI_CONTRACT_NUMBER_PREFIX", "WJ-HT")
 

@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("wuji.payments.api.urls")),
 
     # [finance] API includes below
+    path("finance/", include("wuji.finance.api.urls")),
 
     path("", include(router.urls)),
 ]

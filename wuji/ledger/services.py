@@ -249,3 +249,10 @@ def transactions_of(customer):
 
 def platform_balance(code: str) -> int:
     return Posting.objects.filter(account__code=code).aggregate(total=Sum("amount"))["total"] or 0
+
+
+def customer_total_on(customer, code: str) -> int:
+    """Σ of the postings on platform account `code` in the customer's transactions. For `revenue:cash` this is
+    the cash the customer consumed, net of refunds and corrections from revenue (the invoiceable base)."""
+    return (Posting.objects.filter(account__code=code, transaction__customer=customer)
+            .aggregate(total=Sum("amount"))["total"] or 0)

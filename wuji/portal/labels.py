@@ -14,6 +14,17 @@ ACTION_LABELS = {
     "banktransfer.reject": _("驳回对公转账登记"),
     "apikey.create": _("创建 API 密钥"),
     "apikey.revoke": _("吊销 API 密钥"),
+    # finance (issue 4)
+    "fapiao.apply": _("申请发票"),
+    "fapiao.cancel": _("取消发票申请"),
+    "fapiao.issue": _("开具发票"),
+    "fapiao.reject": _("驳回发票申请"),
+    "fapiao.red_reverse": _("红冲发票"),
+    "fapiao.confirm_general_taxpayer": _("确认一般纳税人"),
+    "fapiao.revoke_general_taxpayer": _("撤销一般纳税人确认"),
+    "contract.apply": _("申请合同"),
+    "contract.approve": _("生成合同"),
+    "contract.reject": _("驳回合同申请"),
 }
 
 
@@ -32,6 +43,9 @@ TARGET_LABELS = {
     "banktransfer": pgettext_lazy("instruction target", "对公转账登记"),
     "user": pgettext_lazy("instruction target", "账户"),
     "apikey": pgettext_lazy("instruction target", "API 密钥"),
+    "fapiaoapplication": pgettext_lazy("instruction target", "发票申请"),
+    "contract": pgettext_lazy("instruction target", "合同"),
+    "generaltaxpayer": pgettext_lazy("instruction target", "一般纳税人确认"),
 }
 
 

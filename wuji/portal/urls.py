@@ -1,6 +1,7 @@
 from allauth.account.views import LogoutView
 from django.urls import path
 
+from wuji.finance import views as finance
 from wuji.identity import views as identity
 
 from .views import accounts, api_keys, buy, funds, inbox, instructions, payments, security, servers, wallet
@@ -62,5 +63,10 @@ urlpatterns = [
     path("wallet/bank-accounts/<int:pk>/remove/", funds.bank_account_remove, name="bank_account_remove"),
 
     # [finance] portal URLs below
+    path("finance/", finance.finance, name="finance"),
+    path("finance/fapiao/<int:pk>/cancel/", finance.fapiao_cancel, name="fapiao_cancel"),
+    path("finance/fapiao/<int:pk>/pdf/", finance.fapiao_pdf, name="fapiao_pdf"),
+    path("finance/contracts/apply/", finance.contract_apply, name="contract_apply"),
+    path("finance/contracts/<int:pk>/pdf/", finance.contract_pdf, name="contract_pdf"),
 
 ]
