@@ -1,0 +1,22 @@
+"""Billing's background work: the prepaid lifecycle job and refunds of failed provisioning."""
+
+import datetime as dt
+
+from django_tasks import task
+
+from wuji.core.scheduler import periodic
+
+from . import renewals
+
+
+@periodic("billing.subscription_lifecycle", every=dt.timedelta(minutes=15))
+@task()
+def subscription_lifecycle() -> dict:
+    """Auto-renewals, expiry reminders, suspension at expiry, release notices and releases (4.5.2.1).
+    Idempotent: every step re-reads state and each notice has a unique row per period."""
+    return renewals.run_lifecycle()
+
+
+@task()
+def refund_failed_provisioning(server_id: int) -> str:
+    return "refunded" if renewals.refund_failed_provisioning(server_id) else "nothing to do"
