@@ -313,6 +313,16 @@ WUJI_STEP_UP = {
 
 # --- Money (issue 4). Each section's settings go directly under its own marker line. -------------
 # [billing: subscriptions, renewals, upgrades, expiry lifecycle]
+# Auto-renewal of prepaid subscriptions is charged this many days before expiry, retried daily until expiry.
+WUJI_AUTO_RENEW_DAYS_BEFORE = int(os.environ.get("WUJI_AUTO_RENEW_DAYS_BEFORE", "3"))
+# Expiry reminders, in days before expiry (each sent once per period).
+WUJI_EXPIRY_REMINDER_DAYS = [int(d) for d in os.environ.get("WUJI_EXPIRY_REMINDER_DAYS", "7,3,1").split(",") if d]
+# An expired (suspended) prepaid server is kept this many days, then released with its disk.
+WUJI_EXPIRED_RETENTION_DAYS = int(os.environ.get("WUJI_EXPIRED_RETENTION_DAYS", "15"))
+# The release notice is sent this many days before release.
+WUJI_RELEASE_NOTICE_DAYS = int(os.environ.get("WUJI_RELEASE_NOTICE_DAYS", "1"))
+# Most cycles a single renewal may buy.
+WUJI_RENEW_MAX_CYCLES = int(os.environ.get("WUJI_RENEW_MAX_CYCLES", "36"))
 
 # [billing: pay-as-you-go settlement and arrears lifecycle]
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("account/profile/", views.AccountProfileView.as_view(), name="account-profile"),
     path("identity/", include("wuji.identity.api.urls")),
     # [billing: subscriptions] API includes below
+    path("", include("wuji.billing.api.urls")),
 
     # [billing: pay-as-you-go] API includes below
 

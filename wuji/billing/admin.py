@@ -1,6 +1,12 @@
-from django.contrib import admin
+import datetime as dt
 
-from .models import Order
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from wuji.core import clock
+
+from .models import Order, Subscription, SubscriptionCharge
+from .subscription_choices import SubscriptionState
 
 
 @admin.register(Order)
@@ -18,5 +24,58 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ExpiryFilter(admin.SimpleListFilter):
+    title = _("到期")
+    parameter_name = "expiry"
+
+    def lookups(self, request, model_admin):
+        return [("soon", _("7 天内到期")), ("expired", _("已到期（保留中）")), ("past", _("已过到期时间"))]
+
+    def queryset(self, request, queryset):
+        now = clock.now()
+        if self.value() == "soon":
+            return queryset.filter(state=SubscriptionState.ACTIVE, period_end__gt=now,
+                                   period_end__lte=now + dt.timedelta(days=7))
+        if self.value() == "expired":
+            return queryset.filter(state=SubscriptionState.EXPIRED)
+        if self.value() == "past":
+            return queryset.filter(period_end__lte=now)
+        return queryset
+
+
+class SubscriptionChargeInline(admin.TabularInline):
+    model = SubscriptionCharge
+    fields = ["kind", "cycles", "amount_fen", "cash_fen", "gift_fen", "period_end_before", "period_end_after",
+              "plan_before", "plan_after", "channel", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    """Read-only: subscriptions change only through billing services (renewal, plan change, lifecycle)."""
+
+    list_display = ["id", "customer", "server", "plan", "region", "price_fen", "period_end", "auto_renew", "state"]
+    list_filter = [ExpiryFilter, "state", "auto_renew", "region", "plan"]
+    search_fields = ["customer__email", "server__name", "server__uuid"]
+    list_select_related = ["customer", "server", "plan", "region"]
+    date_hierarchy = "period_end"
+    inlines = [SubscriptionChargeInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 from . import admin_freezes  # noqa: E402,F401  (fund freezes and appeals: 5.4)

@@ -6,5 +6,6 @@ class BillingConfig(AppConfig):
     label = "billing"
     verbose_name = "Billing"
 
-    def ready(self):
-        from . import notices, tasks  # noqa: F401  (declare the notices, register the periodic jobs)
+    def ready(self) -> None:
+        # Declare the events, connect the receivers, register the periodic jobs.
+        from . import freeze_notices, notices, receivers, tasks  # noqa: F401

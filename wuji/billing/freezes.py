@@ -28,7 +28,7 @@ from wuji.ledger import services as ledger
 from wuji.ledger.choices import AccountKind, TransactionKind
 from wuji.notifications.services import notify
 
-from . import notices
+from . import freeze_notices as notices
 from .choices import AppealStatus, FreezeFileKind, FreezeOutcome, FreezeReason, FreezeState
 from .models import Appeal, Freeze, FreezeFile
 from .storage import decrypted_bytes, encrypted_file

@@ -1,55 +1,96 @@
-"""What billing tells customers about fund freezes (5.4.7: e-mail, in-site message and SMS; mandatory)."""
+"""What billing tells customers about their prepaid subscriptions (4.5.2.1). Expiry and release notices are
+mandatory and go to the inbox, e-mail and SMS."""
 
 from wuji.notifications.choices import NoticeChannel
 from wuji.notifications.events import Event, declare
 
 ALL_CHANNELS = (NoticeChannel.INBOX, NoticeChannel.EMAIL, NoticeChannel.SMS)
 
-FUNDS_FROZEN = declare(Event(
-    code="billing.funds_frozen",
-    subject_zh="您的账户资金 {{ amount }} 已被冻结",
-    body_zh="根据《武极云用户服务协议》第 {{ clause }} 条，您账户中的 {{ amount }} 已被冻结，冻结期间不能消费或提现。"
-            "原因：{{ reason }}。{{ note }}\n"
-            "如有异议，请在 {{ deadline }} 前登录控制台，在“资金冻结与申诉”页面提交申诉说明和证明材料：{{ link }}。"
-            "逾期未申诉或申诉未通过的，该笔资金将{{ outcome }}。",
-    subject_en="{{ amount }} in your account has been frozen",
-    body_en="Under clause {{ clause }} of the Wuji Cloud service agreement, {{ amount }} in your account has been "
-            "frozen; it cannot be spent or withdrawn while frozen. Reason: {{ reason }}. {{ note }}\n"
-            "If you disagree, appeal before {{ deadline }} on the \"Fund freezes and appeals\" page, with an "
-            "explanation and supporting documents: {{ link }}. Without an appeal in time, or if the appeal is "
-            "rejected, the money will be: {{ outcome }}.",
+RENEWED = declare(Event(
+    code="billing.renewed",
+    subject_zh="服务器 {{ name }} 已续费",
+    body_zh="服务器 {{ name }} 已续费 {{ cycles }} 个周期，扣费 {{ amount }} 元，到期时间延长至 {{ period_end }}。",
+    subject_en="Server {{ name }} renewed",
+    body_en="Server {{ name }} was renewed for {{ cycles }} cycle(s); {{ amount }} yuan was charged. It now expires "
+            "on {{ period_end }}.",
+    mandatory=True,
+))
+
+AUTO_RENEW_FAILED = declare(Event(
+    code="billing.auto_renew_failed",
+    subject_zh="服务器 {{ name }} 自动续费失败",
+    body_zh="服务器 {{ name }} 将于 {{ period_end }} 到期，自动续费需 {{ amount }} 元，但余额不足。"
+            "请充值，充值后将立即自动续费；否则服务器将在到期时停机。",
+    subject_en="Auto-renewal of server {{ name }} failed",
+    body_en="Server {{ name }} expires on {{ period_end }}. Auto-renewal needs {{ amount }} yuan but the balance is "
+            "not enough. Top up and it renews at once; otherwise the server stops at expiry.",
     channels=ALL_CHANNELS,
     mandatory=True,
 ))
 
-APPEAL_RECEIVED = declare(Event(
-    code="billing.freeze_appeal_received",
-    subject_zh="我们已收到您对资金冻结的申诉",
-    body_zh="我们已收到您对冻结金额 {{ amount }} 的申诉，工作人员审核后会通知您结果。",
-    subject_en="We have received your appeal against the freeze",
-    body_en="We have received your appeal against the freeze of {{ amount }}. Staff will review it and tell you "
-            "the result.",
-    mandatory=True,
-))
-
-FUNDS_UNFROZEN = declare(Event(
-    code="billing.funds_unfrozen",
-    subject_zh="您账户中被冻结的 {{ amount }} 已解冻",
-    body_zh="您账户中被冻结的 {{ amount }} 已解冻，已回到现金余额，可正常使用。说明：{{ reason }}",
-    subject_en="{{ amount }} in your account has been unfrozen",
-    body_en="The frozen {{ amount }} is back in your cash balance and can be used again. Note: {{ reason }}",
+EXPIRY_REMINDER = declare(Event(
+    code="billing.expiry_reminder",
+    subject_zh="服务器 {{ name }} 将于 {{ days }} 天内到期",
+    body_zh="服务器 {{ name }} 将于 {{ period_end }} 到期。请及时续费（续费价格 {{ amount }} 元/周期），"
+            "到期未续费将停机，停机 {{ retention }} 天后释放，数据不可恢复。",
+    subject_en="Server {{ name }} expires within {{ days }} day(s)",
+    body_en="Server {{ name }} expires on {{ period_end }}. Please renew ({{ amount }} yuan per cycle). If not "
+            "renewed it stops at expiry and is released {{ retention }} days later; its data cannot be recovered.",
     channels=ALL_CHANNELS,
     mandatory=True,
 ))
 
-FREEZE_OUTCOME = declare(Event(
-    code="billing.freeze_outcome",
-    subject_zh="关于您被冻结资金 {{ amount }} 的处理结果",
-    body_zh="{% if appealed %}您的申诉未通过审核（{{ reason }}）。{% else %}您未在申诉期限内提交申诉。{% endif %}"
-            "根据《武极云用户服务协议》第 5.4.7 条，冻结的 {{ amount }} 将{{ outcome }}。",
-    subject_en="What happens to your frozen {{ amount }}",
-    body_en="{% if appealed %}Your appeal was not upheld ({{ reason }}).{% else %}No appeal was submitted in time."
-            "{% endif %} Under clause 5.4.7 of the service agreement, the frozen {{ amount }} will be: {{ outcome }}.",
+EXPIRED = declare(Event(
+    code="billing.expired",
+    subject_zh="服务器 {{ name }} 已到期停机",
+    body_zh="服务器 {{ name }} 已于 {{ period_end }} 到期并停机，数据保留至 {{ release_at }}。"
+            "在此之前续费即可恢复运行；逾期将释放服务器及其数据。",
+    subject_en="Server {{ name }} has expired and is stopped",
+    body_en="Server {{ name }} expired on {{ period_end }} and has been stopped. Its data is kept until "
+            "{{ release_at }}; renew before then to start it again, or it is released with its data.",
     channels=ALL_CHANNELS,
+    mandatory=True,
+))
+
+RELEASE_NOTICE = declare(Event(
+    code="billing.release_notice",
+    subject_zh="服务器 {{ name }} 将于 {{ release_at }} 释放",
+    body_zh="已到期的服务器 {{ name }} 将于 {{ release_at }} 释放，释放后数据不可恢复。如需保留，请在此之前续费。",
+    subject_en="Server {{ name }} will be released on {{ release_at }}",
+    body_en="The expired server {{ name }} will be released on {{ release_at }}; its data cannot be recovered "
+            "afterwards. Renew before then to keep it.",
+    channels=ALL_CHANNELS,
+    mandatory=True,
+))
+
+RELEASED = declare(Event(
+    code="billing.released",
+    subject_zh="服务器 {{ name }} 已释放",
+    body_zh="服务器 {{ name }} 到期后未续费，保留期已满，已释放。",
+    subject_en="Server {{ name }} has been released",
+    body_en="Server {{ name }} was not renewed after expiry; its retention period ended and it has been released.",
+    channels=ALL_CHANNELS,
+    mandatory=True,
+))
+
+PLAN_CHANGED = declare(Event(
+    code="billing.plan_changed",
+    subject_zh="服务器 {{ name }} 已变更配置",
+    body_zh="服务器 {{ name }} 的配置已由 {{ old_plan }} 变更为 {{ new_plan }}，{{ money }}。"
+            "此后续费价格为 {{ price }} 元/周期。",
+    subject_en="Server {{ name }} changed plan",
+    body_en="Server {{ name }} changed from {{ old_plan }} to {{ new_plan }}; {{ money }}. Renewals now cost "
+            "{{ price }} yuan per cycle.",
+    mandatory=True,
+))
+
+PROVISIONING_REFUNDED = declare(Event(
+    code="billing.provisioning_refunded",
+    subject_zh="服务器 {{ name }} 开通失败，已全额退款",
+    body_zh="很抱歉，服务器 {{ name }} 开通失败。订单款项 {{ amount }} 元已按原支付比例全额退回您的账户余额"
+            "（现金 {{ cash }} 元，赠送金 {{ gift }} 元）。",
+    subject_en="Server {{ name }} could not be created: refunded in full",
+    body_en="We are sorry: server {{ name }} could not be created. The order's {{ amount }} yuan has been refunded "
+            "to your balance in the proportion paid (cash {{ cash }} yuan, gift {{ gift }} yuan).",
     mandatory=True,
 ))

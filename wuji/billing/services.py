@@ -14,6 +14,7 @@ from wuji.identity import services as identity
 from wuji.ledger import services as ledger
 from wuji.ledger.choices import AccountKind, PlatformAccount, TransactionKind
 
+from . import renewals
 from .models import Order
 
 
@@ -107,6 +108,7 @@ def place_order(*, customer, region, plan, image, cycle: str, name: str, idempot
                 amount_fen=price.amount_fen, idempotency_key=idempotency_key, ledger_transaction=txn,
                 server=server, created_at=now,
             )
+            renewals.open_subscription(order, at=now)  # a prepaid server's term (包年包月)
     except ledger.InsufficientFunds as exc:
         shortfall = money.fen_to_yuan(exc.shortfall)
         raise InsufficientBalance(_("余额不足：还需 %(yuan)s 元，请先充值。") % {"yuan": shortfall}) from exc

@@ -1,4 +1,5 @@
-"""Billing tasks: the freeze appeal deadline job (5.4.7)."""
+"""Billing's background work: the prepaid lifecycle job, refunds of failed provisioning and the freeze appeal
+deadline job (5.4.7)."""
 
 import datetime as dt
 
@@ -6,7 +7,20 @@ from django_tasks import task
 
 from wuji.core.scheduler import periodic
 
-from . import freezes
+from . import freezes, renewals
+
+
+@periodic("billing.subscription_lifecycle", every=dt.timedelta(minutes=15))
+@task()
+def subscription_lifecycle() -> dict:
+    """Auto-renewals, expiry reminders, suspension at expiry, release notices and releases (4.5.2.1).
+    Idempotent: every step re-reads state and each notice has a unique row per period."""
+    return renewals.run_lifecycle()
+
+
+@task()
+def refund_failed_provisioning(server_id: int) -> str:
+    return "refunded" if renewals.refund_failed_provisioning(server_id) else "nothing to do"
 
 
 @periodic("billing.apply_freeze_outcomes", every=dt.timedelta(minutes=15))

@@ -33,6 +33,7 @@ class TaskState(ChoiceSet):
     SUSPENDING = "suspending"
     RESUMING = "resuming"
     RELEASING = "releasing"
+    RESIZING = "resizing"
 
     CHOICES = (
         (NONE, _("无")),
@@ -45,6 +46,7 @@ class TaskState(ChoiceSet):
         (SUSPENDING, _("正在暂停服务")),
         (RESUMING, _("正在恢复服务")),
         (RELEASING, _("正在释放")),
+        (RESIZING, _("正在变更配置")),
     )
 
 

@@ -229,3 +229,42 @@ def release(server: Server, *, actor, channel: str, reason: str, ip: str | None 
 
         tasks.release_server.enqueue(server_id=server.pk, instruction_id=instruction.pk)
     return True
+
+
+# --- Prepaid term and configuration, kept by billing ------------------------------------------------------
+
+
+def set_expiry(server: Server, at: dt.datetime) -> None:
+    """Mirror the prepaid period end on the server (billing's subscription is the authority)."""
+    Server.objects.filter(pk=server.pk).update(expires_at=at)
+    server.expires_at = at
+
+
+def check_resize(server: Server, *, disk_gib: int) -> None:
+    """Refuse a configuration change the server cannot take: a disk never shrinks (the data would not fit)."""
+    if disk_gib < server.disk_gib:
+        raise OperationRefused(_("云盘容量只能扩大，不能缩小：当前 %(current)s GiB，新配置 %(new)s GiB。") % {
+            "current": server.disk_gib, "new": disk_gib})
+
+
+def apply_plan(server: Server, *, plan, actor, channel: str, ip: str | None = None) -> None:
+    """Resize a stopped server to a paid plan: vCPUs, memory and a disk that can only grow (5.1).
+
+    Runs inside billing's transaction (the charge or refund and this stand or fall together): one
+    conditional UPDATE from stopped/no operation records the new size and sets task_state `resizing`; the
+    task applies it to the hypervisor's persistent definition. Raises OperationRefused when the server is
+    not stopped or another operation is in flight."""
+    check_resize(server, disk_gib=plan.disk_gib)
+    started = Server.objects.filter(pk=server.pk, task_state=TaskState.NONE, vm_state=VmState.STOPPED).update(
+        task_state=TaskState.RESIZING, task_state_changed_at=clock.now(), plan=plan, vcpus=plan.vcpus,
+        memory_mib=plan.memory_mib, disk_gib=plan.disk_gib)
+    if not started:
+        raise OperationRefused(_("请先关机，并等待正在进行的操作完成后，再变更配置。"))
+    instruction = audit.record(actor=actor, owner=server.owner, channel=channel, action="server.resize",
+                               target=server, params={"plan": plan.code, "vcpus": plan.vcpus,
+                                                      "memory_mib": plan.memory_mib, "disk_gib": plan.disk_gib},
+                               ip=ip)
+    from . import tasks
+
+    tasks.resize_server.enqueue(server_id=server.pk, instruction_id=instruction.pk)
+    server.plan, server.vcpus, server.memory_mib, server.disk_gib = plan, plan.vcpus, plan.memory_mib, plan.disk_gib

@@ -6,3 +6,7 @@ from django.dispatch import Signal
 # Sent after a server's vm_state is written. Arguments: server_id, vm_state, power_state (may be None),
 # at (the platform clock's now). Sent for every write that names a vm_state, changed or not.
 vm_state_written = Signal()
+
+# Sent when provisioning a paid server failed for good (the server ends in `error` from `spawning`), inside
+# the transaction that recorded it. Arguments: server_id, error. Billing refunds the order (receivers).
+provisioning_failed = Signal()

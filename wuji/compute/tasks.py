@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from wuji.audit import services as audit
@@ -18,8 +19,9 @@ from wuji.notifications import services as notifications
 from . import notices, services
 from .choices import Operation, PowerState, TaskState, VmState
 from .drivers import get_driver
-from .drivers.base import DriverError, ImageRef, InstanceNotFound, InstanceSpec
+from .drivers.base import DriverError, ImageRef, InstanceNotFound, InstanceSpec, NotSupported
 from .models import Node, Server
+from .signals import provisioning_failed
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ def provision_server(server_id: int, instruction_id: int | None = None, password
             _finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=str(exc))
             notifications.notify(server.owner, notices.SERVER_FAILED.code, {**_notice_context(server),
                                                                              "error": str(exc)})
+            provisioning_failed.send(sender=Server, server_id=server.pk, error=str(exc))
         return "failed"
     with transaction.atomic():
         _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
@@ -156,6 +159,32 @@ def resume_server(server_id: int, instruction_id: int) -> str:
         return "failed"
     _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
     return "resumed"
+
+
+@task()
+def resize_server(server_id: int, instruction_id: int) -> str:
+    """Apply the server's recorded size to its stopped instance (persistent definition; effective at the next
+    boot). A node that cannot grow disks still gets the vCPUs and memory; the disk is reported for staff."""
+    server = Server.objects.select_related("node").get(pk=server_id)
+    if server.task_state != TaskState.RESIZING:
+        return "nothing to do"
+    driver = driver_for(server.node)
+    uuid = str(server.uuid)
+    error = ""
+    try:
+        try:
+            driver.resize(uuid, server.vcpus, server.memory_mib, disk_gib=server.disk_gib)
+        except NotSupported as exc:
+            driver.resize(uuid, server.vcpus, server.memory_mib)
+            log.warning("disk of %s not grown: %s", uuid, exc)
+            error = _("配置已变更，但该宿主机不支持扩容云盘，云盘容量暂未扩大；工作人员会尽快处理。")
+        power = driver.get_info(uuid).power_state
+    except DriverError as exc:
+        vm_state, power = _state_after_failure(driver, server)
+        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=str(exc))
+        return "failed"
+    _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power, error=error)
+    return "partly" if error else "resized"
 
 
 @task()

@@ -4,7 +4,19 @@ from django.urls import path
 from wuji.finance import views as finance
 from wuji.identity import views as identity
 
-from .views import accounts, api_keys, buy, funds, inbox, instructions, payments, security, servers, wallet
+from .views import (
+                    accounts,
+                    api_keys,
+                    buy,
+                    funds,
+                    inbox,
+                    instructions,
+                    payments,
+                    security,
+                    servers,
+                    subscriptions,
+                    wallet,
+)
 
 app_name = "portal"
 
@@ -43,6 +55,9 @@ urlpatterns = [
     path("security/verify/", security.step_up, name="step_up"),
     path("recover/", security.recover, name="recover"),
     # [billing: subscriptions] portal URLs below
+    path("subscriptions/<int:pk>/renew/", subscriptions.renew, name="subscription_renew"),
+    path("subscriptions/<int:pk>/auto-renew/", subscriptions.auto_renew, name="subscription_auto_renew"),
+    path("subscriptions/<int:pk>/change-plan/", subscriptions.change_plan, name="subscription_change_plan"),
 
     # [billing: pay-as-you-go] portal URLs below
 

@@ -1,8 +1,9 @@
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import freeze_views, views
 
 router = SimpleRouter()
-router.register("freezes", views.FreezeViewSet, basename="freeze")
+router.register("subscriptions", views.SubscriptionViewSet, basename="subscription")
+router.register("freezes", freeze_views.FreezeViewSet, basename="freeze")
 
 urlpatterns = router.urls

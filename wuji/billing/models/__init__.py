@@ -2,5 +2,6 @@
 
 from .freezes import Appeal, Freeze, FreezeFile
 from .orders import Order
+from .subscriptions import Subscription, SubscriptionCharge, SubscriptionNotice
 
-__all__ = ["Appeal", "Freeze", "FreezeFile", "Order"]
+__all__ = ["Appeal", "Freeze", "FreezeFile", "Order", "Subscription", "SubscriptionCharge", "SubscriptionNotice"]

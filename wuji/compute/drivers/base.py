@@ -223,6 +223,16 @@ class ComputeDriver(abc.ABC):
         """
 
     @abc.abstractmethod
+    def resize(self, uuid: str, vcpus: int, memory_mib: int, disk_gib: int | None = None) -> None:
+        """Change the size of a stopped instance in its persistent configuration (takes effect at the next
+        boot): vCPUs and memory, and, when ``disk_gib`` is given, grow the disk to it.
+
+        Raises DriverError when the instance is running (nothing is touched) or when ``disk_gib`` is smaller
+        than the disk (a disk never shrinks), and NotSupported when the backend cannot grow a disk.
+        Idempotent: resizing to the current size changes nothing.
+        """
+
+    @abc.abstractmethod
     def get_info(self, uuid: str) -> InstanceInfo:
         """Current power state and size, as the hypervisor reports them."""
 

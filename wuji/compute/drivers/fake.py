@@ -14,6 +14,7 @@ or one of the steps inside a multi-step operation:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
@@ -216,6 +217,20 @@ class FakeDriver(ComputeDriver):
             self._new_disk(spec)
             self._check("rebuild.start")
             inst.set_power(PowerState.RUNNING)
+
+    def resize(self, uuid: str, vcpus: int, memory_mib: int, disk_gib: int | None = None) -> None:
+        with self.world.lock:
+            self._check("resize")
+            inst = self._get(uuid)
+            if inst.power_state != PowerState.SHUTDOWN:
+                raise DriverError("Stop the server before changing its size.", detail=uuid)
+            disk = self.world.disks.get(uuid)
+            if disk_gib is not None and disk is not None and disk_gib < disk.capacity_gib:
+                raise DriverError("A disk cannot shrink.", detail=f"{disk.capacity_gib} -> {disk_gib} GiB")
+            inst.spec = dataclasses.replace(inst.spec, vcpus=vcpus, memory_mib=memory_mib,
+                                            disk_gib=disk_gib or inst.spec.disk_gib)
+            if disk_gib is not None and disk is not None:
+                disk.capacity_gib = disk_gib
 
     def get_info(self, uuid: str) -> InstanceInfo:
         with self.world.lock:

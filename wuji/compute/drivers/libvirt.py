@@ -543,6 +543,41 @@ class LibvirtDriver(ComputeDriver):
             guest.start()
             self._apply_credentials(guest, spec)
 
+    def resize(self, uuid: str, vcpus: int, memory_mib: int, disk_gib: int | None = None) -> None:
+        with self.host.errors(uuid):
+            conn = self.host.get_connection()
+            guest = self._guest(conn, uuid)
+            if guest.is_active():
+                raise DriverError("Stop the server before changing its size.", detail=uuid)
+            vol = None
+            if disk_gib is not None:
+                vol = self._volume(self._pool(conn), overlay_name(uuid))
+                if vol is not None and disk_gib * GIB < vol.info()[1]:
+                    raise DriverError("A disk cannot shrink.", detail=f"{uuid}: {disk_gib} GiB")
+            # The disk first: a backend that cannot grow it refuses before anything changed.
+            if vol is not None and disk_gib * GIB > vol.info()[1]:
+                try:
+                    vol.resize(disk_gib * GIB, 0)
+                except libvirt.libvirtError as err:
+                    if err.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+                        raise NotSupported(detail=f"{self.uri} cannot grow disks") from err
+                    raise
+            dom, config = guest.dom, libvirt.VIR_DOMAIN_AFFECT_CONFIG
+            kib = memory_mib * 1024
+            # Raise a maximum before the current value; lower the current value before the maximum.
+            if vcpus >= dom.vcpusFlags(config | libvirt.VIR_DOMAIN_VCPU_MAXIMUM):
+                dom.setVcpusFlags(vcpus, config | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+                dom.setVcpusFlags(vcpus, config)
+            else:
+                dom.setVcpusFlags(vcpus, config)
+                dom.setVcpusFlags(vcpus, config | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+            if kib >= dom.maxMemory():
+                dom.setMaxMemory(kib)
+                dom.setMemoryFlags(kib, config)
+            else:
+                dom.setMemoryFlags(kib, config)
+                dom.setMemoryFlags(kib, config | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
+
     def get_info(self, uuid: str) -> InstanceInfo:
         with self.host.errors(uuid):
             return self._guest(self.host.get_connection(), uuid).info()

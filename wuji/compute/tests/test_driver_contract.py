@@ -262,6 +262,61 @@ def test_rebuild_with_unknown_image_touches_nothing(leg: Leg) -> None:
     assert leg.disk(spec.uuid) == (IMAGES[0], 2)
 
 
+def test_resize_changes_a_stopped_instance_up_and_down(leg: Leg) -> None:
+    spec = leg.spawn()
+    with pytest.raises(DriverError):
+        leg.driver.resize(spec.uuid, 2, 256)  # running: refused, nothing touched
+    assert (leg.driver.get_info(spec.uuid).vcpus, leg.driver.get_info(spec.uuid).memory_mib) == (1, 128)
+    leg.driver.power_off(spec.uuid, timeout=0)
+    leg.driver.resize(spec.uuid, 2, 256)
+    info = leg.driver.get_info(spec.uuid)
+    assert (info.vcpus, info.memory_mib, info.power_state) == (2, 256, PowerState.SHUTDOWN)
+    leg.driver.resize(spec.uuid, 2, 256)  # idempotent
+    leg.driver.resize(spec.uuid, 1, 192)  # and down again
+    leg.driver.power_on(spec.uuid)
+    info = leg.driver.get_info(spec.uuid)
+    assert (info.vcpus, info.memory_mib, info.power_state) == (1, 192, PowerState.RUNNING)
+
+
+def test_resize_never_shrinks_a_disk(leg: Leg) -> None:
+    spec = leg.spawn()
+    leg.driver.power_off(spec.uuid, timeout=0)
+    with pytest.raises(DriverError):
+        leg.driver.resize(spec.uuid, 2, 256, disk_gib=1)
+    assert leg.disk(spec.uuid) == (IMAGES[0], 2)
+    assert leg.driver.get_info(spec.uuid).vcpus == 1
+
+
+def test_resize_of_unknown_uuid_raises_instance_not_found(leg: Leg) -> None:
+    with pytest.raises(InstanceNotFound):
+        leg.driver.resize(str(uuid_lib.uuid4()), 1, 128)
+
+
+def test_fake_resize_grows_the_disk() -> None:
+    leg = FakeLeg()
+    try:
+        spec = leg.spawn()
+        leg.driver.power_off(spec.uuid, timeout=0)
+        leg.driver.resize(spec.uuid, 2, 256, disk_gib=4)
+        assert leg.disk(spec.uuid) == (IMAGES[0], 4)
+    finally:
+        leg.cleanup()
+
+
+@NEEDS_LIBVIRT
+def test_libvirt_test_node_cannot_grow_disks_and_changes_nothing(libvirt_leg: LibvirtLeg) -> None:
+    spec = libvirt_leg.spawn()
+    libvirt_leg.driver.power_off(spec.uuid, timeout=0)
+    with pytest.raises(NotSupported):  # test:///default has no virStorageVolResize
+        libvirt_leg.driver.resize(spec.uuid, 2, 256, disk_gib=4)
+    assert libvirt_leg.driver.get_info(spec.uuid).vcpus == 1
+    assert libvirt_leg.disk(spec.uuid) == (IMAGES[0], 2)
+    assert ET.fromstring(libvirt_leg.domain(spec.uuid).XMLDesc(0)).findtext("vcpu") == "1"
+    libvirt_leg.driver.resize(spec.uuid, 2, 256)  # without the disk: applied to the persistent definition
+    after = ET.fromstring(libvirt_leg.domain(spec.uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    assert (after.findtext("vcpu"), after.findtext("memory")) == ("2", str(256 * 1024))
+
+
 def test_destroy_removes_everything_and_may_be_repeated(leg: Leg) -> None:
     spec = leg.spawn()
     leg.driver.destroy(spec.uuid)

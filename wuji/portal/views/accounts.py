@@ -89,7 +89,7 @@ def login_redirect(request):
 def dashboard(request):
     mine = compute.servers_of(request.user)
     counts = dict(mine.order_by().values_list("vm_state").annotate(n=Count("id")))
-    recent = list(mine[:5])
+    recent = list(mine.select_related("subscription")[:5])
     return render(request, "portal/dashboard.html", {
         "balances": ledger.balances(request.user),
         "servers": recent,

@@ -38,7 +38,7 @@ def allowed_operations(server) -> set[str]:
 
 @login_required
 def server_list(request):
-    servers = list(compute.servers_of(request.user))
+    servers = list(compute.servers_of(request.user).select_related("subscription"))
     return render(request, "portal/servers.html", {
         "servers": servers,
         "refresh": any(in_flight(s) for s in servers),
