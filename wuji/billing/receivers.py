@@ -3,6 +3,7 @@
 from django.dispatch import receiver
 
 from wuji.compute.signals import provisioning_failed
+from wuji.ledger.signals import spendable_credited
 
 
 @receiver(provisioning_failed, dispatch_uid="billing.refund_failed_provisioning")
@@ -11,3 +12,13 @@ def refund_on_provisioning_failure(sender, server_id: int, **kwargs) -> None:
     from . import tasks
 
     tasks.refund_failed_provisioning.enqueue(server_id=server_id)
+
+
+@receiver(spendable_credited, dispatch_uid="billing.after_balance_credited")
+def follow_up_credit(sender, customer_id: int, **kwargs) -> None:
+    """Money arrived: if the customer has anything waiting for it (a due auto-renewal, an expired server to
+    renew), enqueue the follow-up in the crediting transaction. Nothing waiting, no task."""
+    from . import renewals, tasks
+
+    if renewals.waiting_for_money(customer_id):
+        tasks.after_balance_credited.enqueue(customer_id=customer_id)

@@ -281,6 +281,11 @@ def auto_renew_due() -> dict:
     return counts
 
 
+def waiting_for_money(customer_id: int) -> bool:
+    """Does a credit to this customer have anything to pay for now (one indexed query)?"""
+    return _auto_renew_due().filter(customer_id=customer_id).exists()
+
+
 def after_balance_credited(customer) -> dict:
     """A top-up (or any credit) arrived: retry the customer's due auto-renewals now, so an expired auto-renew
     server renews and starts again at once. Best called after the credit commits (`transaction.on_commit`);

@@ -19,6 +19,15 @@ def subscription_lifecycle() -> dict:
 
 
 @task()
+def after_balance_credited(customer_id: int) -> dict:
+    """Money arrived for a customer with something waiting for it: renew what is due now."""
+    from django.contrib.auth import get_user_model
+
+    customer = get_user_model().objects.filter(pk=customer_id).first()
+    return renewals.after_balance_credited(customer) if customer is not None else {}
+
+
+@task()
 def refund_failed_provisioning(server_id: int) -> str:
     return "refunded" if renewals.refund_failed_provisioning(server_id) else "nothing to do"
 

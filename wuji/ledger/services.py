@@ -12,6 +12,7 @@ from wuji.core import clock
 
 from .choices import AccountKind, TransactionKind
 from .models import Account, Posting, Transaction
+from .signals import spendable_credited
 
 
 class LedgerError(Exception):
@@ -165,6 +166,10 @@ def _post_new(key, kind, legs, customer, cause, memo, reverses) -> Transaction:
                 raise LedgerError(f"concurrent update of {account.code}")
         postings.append(Posting(transaction=txn, account=account, amount=leg.amount, balance_after=balance_after))
     Posting.objects.bulk_create(postings)
+    credited = {accounts[leg.account].customer_id for leg in legs if leg.amount > 0
+                and accounts[leg.account].kind in (AccountKind.CASH, AccountKind.GIFT)}
+    for customer_id in credited:
+        spendable_credited.send(sender=Transaction, customer_id=customer_id, txn=txn)
     return txn
 
 

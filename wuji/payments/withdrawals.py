@@ -160,6 +160,7 @@ def check_withdrawal(customer, amount_fen: int, balances: dict[str, int]) -> int
     """Every rule a withdrawal of `amount_fen` must pass, on the (locked) balances; returns the fee.
     Raises WithdrawalRefused naming the rule."""
     from wuji.billing import freezes
+    from wuji.finance import services as finance
     from wuji.identity import services as identity
 
     if not isinstance(amount_fen, int) or amount_fen <= 0:
@@ -175,7 +176,11 @@ def check_withdrawal(customer, amount_fen: int, balances: dict[str, int]) -> int
                                 code="funds_frozen")
     if identity.is_restricted(customer) or getattr(customer, "locked_at", None) or not customer.is_active:
         raise WithdrawalRefused(_("您的账户当前受限，不能提现。"), code="account_restricted")
-    # [finance] invoice debt (欠票): the lead adds the one call that refuses a withdrawal while it exists here.
+    debt = finance.invoice_debt_fen(customer)
+    if debt > 0:  # 欠票: fapiao issued for money since refunded must be settled before more money leaves
+        raise WithdrawalRefused(
+            _("您有 %(debt)s 的欠票（已开发票金额超过实际消费），请先红冲发票或继续消费抵扣后再提现。")
+            % {"debt": money.format_cny(debt)}, code="invoice_debt")
     if _recent_count(customer) >= settings.WUJI_WITHDRAWAL_COUNT_LIMIT:
         raise WithdrawalRefused(_("%(days)s 天内最多提现 %(n)s 次，已达上限。") % {
             "days": settings.WUJI_WITHDRAWAL_PERIOD_DAYS, "n": settings.WUJI_WITHDRAWAL_COUNT_LIMIT},

@@ -222,6 +222,40 @@ def test_top_up_renews_an_expired_auto_renew_server_and_lifts_the_suspension(tra
     assert ledger.verify() == []
 
 
+def test_a_paid_top_up_notice_alone_renews_the_expired_server(traveller, catalogue, settings):
+    """The whole path with nothing called by hand: the channel's signed notice credits cash, the credit enqueues
+    the follow-up in the same transaction, the worker renews and lifts the expiry suspension."""
+    from wuji.payments import services as payments
+
+    settings.WUJI_SANDBOX_PAYMENTS = True
+    poor = testing.make_customer("poor@example.com", balance_fen=2900)
+    sub = buy(poor, catalogue)
+    renewals.set_auto_renew(sub, enabled=True, actor=poor, channel="web")
+    traveller.shift(dt.timedelta(days=29))
+    renewals.run_lifecycle()
+    testing.run_tasks()
+    sub.refresh_from_db()
+    assert sub.state == SubscriptionState.EXPIRED
+    topup = payments.create_topup(customer=poor, amount_fen=5000, channel="sandbox", ip=None)
+    payments.handle_sandbox_notice(payments.sandbox_pay(topup))
+    testing.run_tasks()
+    sub.refresh_from_db()
+    sub.server.refresh_from_db()
+    assert sub.state == SubscriptionState.ACTIVE
+    assert (sub.server.vm_state, sub.server.power_state) == (VmState.ACTIVE, PowerState.RUNNING)
+    assert ledger.balances(poor)["cash"] == 5000 - 2900
+
+
+def test_a_credit_with_nothing_waiting_enqueues_nothing(customer, catalogue):
+    from django_tasks_db.models import DBTaskResult
+
+    buy(customer, catalogue)  # no auto-renew, far from expiry
+    testing.run_tasks()
+    before = DBTaskResult.objects.count()
+    testing.fund(customer, 100)
+    assert DBTaskResult.objects.count() == before
+
+
 # --- Expiry lifecycle ------------------------------------------------------------------------------------
 
 

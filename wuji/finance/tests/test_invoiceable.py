@@ -169,3 +169,28 @@ def test_issued_fapiao_never_exceed_cash_consumed_net_of_refunds(catalogue, staf
             raise Rollback
     except Rollback:
         pass
+
+
+def test_invoice_debt_blocks_withdrawals_until_cleared(customer, staff, settings):
+    """欠票 must be cleared before money leaves: a withdrawal is refused while it exists (issue 4)."""
+    from wuji.payments import withdrawals
+
+    settings.WUJI_SANDBOX_PAYMENTS = True
+    spend(customer, 50_00)
+    fapiao = issue(apply(customer, 50_00), staff)
+    refund_cash(customer, 20_00)  # refunded after invoicing: 20 元 of debt
+    assert finance.invoice_debt_fen(customer) == 20_00
+    before = ledger.balances(customer)
+    with pytest.raises(withdrawals.WithdrawalRefused) as refused:
+        withdrawals.request_withdrawal(customer=customer, amount_fen=20_00, idempotency_key="w1", factor="totp",
+                                       channel="web", ip=None)
+    assert refused.value.code == "invoice_debt" and "¥20.00" in str(refused.value)
+    assert ledger.balances(customer) == before and not withdrawals.withdrawals_of(customer).exists()
+    finance.red_reverse(fapiao, staff, red_number="26000000000000099999", reason="退款后退票")
+    assert finance.invoice_debt_fen(customer) == 0
+    # The debt is gone: the same request now passes that rule and stops at the next one (this customer's money
+    # came from a test credit, not a refundable top-up, so it needs a bank account).
+    with pytest.raises(withdrawals.WithdrawalRefused) as refused:
+        withdrawals.request_withdrawal(customer=customer, amount_fen=20_00, idempotency_key="w2", factor="totp",
+                                       channel="web", ip=None)
+    assert refused.value.code == "bank_account_required"
