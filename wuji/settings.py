@@ -314,6 +314,22 @@ WUJI_STEP_UP = {
 # [billing: subscriptions, renewals, upgrades, expiry lifecycle]
 
 # [billing: pay-as-you-go settlement and arrears lifecycle]
+# Settlement period of pay-as-you-go meters in minutes (default hourly, like the big Chinese clouds).
+WUJI_PAYG_SETTLEMENT_MINUTES = int(os.environ.get("WUJI_PAYG_SETTLEMENT_MINUTES", "60"))
+# Meters settled per database transaction: bounds how long a settlement holds customer row locks.
+WUJI_PAYG_SETTLEMENT_CHUNK = int(os.environ.get("WUJI_PAYG_SETTLEMENT_CHUNK", "1000"))
+# Target duration of one chunk (seconds): a slower chunk halves the next one, a fast one doubles it back.
+WUJI_PAYG_CHUNK_TARGET_SECONDS = float(os.environ.get("WUJI_PAYG_CHUNK_TARGET_SECONDS", "0.5"))
+# Minimum available balance (fen) to buy a pay-as-you-go server (Aliyun asks for 100 元).
+WUJI_PAYG_MIN_BALANCE_FEN = int(os.environ.get("WUJI_PAYG_MIN_BALANCE_FEN", "10000"))
+# Low-balance warnings when the balance covers fewer than these hours of current hourly spend (once per episode).
+WUJI_PAYG_WARN_HOURS = tuple(int(h) for h in os.environ.get("WUJI_PAYG_WARN_HOURS", "72,24").split(","))
+# Arrears (4.5.2.1): grace before suspension, retention before release, and the release notice lead time.
+WUJI_PAYG_GRACE_HOURS = int(os.environ.get("WUJI_PAYG_GRACE_HOURS", "2"))
+WUJI_PAYG_RETENTION_DAYS = int(os.environ.get("WUJI_PAYG_RETENTION_DAYS", "15"))
+WUJI_PAYG_RELEASE_NOTICE_HOURS = int(os.environ.get("WUJI_PAYG_RELEASE_NOTICE_HOURS", "24"))
+# How often the arrears job looks at meters (minutes).
+WUJI_PAYG_ARREARS_CHECK_MINUTES = int(os.environ.get("WUJI_PAYG_ARREARS_CHECK_MINUTES", "10"))
 
 # [payments: channels (Alipay, WeChat Pay, bank transfer), top-up expiry and reconciliation]
 

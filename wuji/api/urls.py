@@ -30,6 +30,7 @@ urlpatterns = [
     # [billing: subscriptions] API includes below
 
     # [billing: pay-as-you-go] API includes below
+    path("", include("wuji.billing.api.urls")),
 
     # [payments: channels] API includes below
 

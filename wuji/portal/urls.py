@@ -3,7 +3,7 @@ from django.urls import path
 
 from wuji.identity import views as identity
 
-from .views import accounts, api_keys, buy, inbox, instructions, security, servers, wallet
+from .views import accounts, api_keys, buy, inbox, instructions, payg, security, servers, wallet
 
 app_name = "portal"
 
@@ -44,6 +44,8 @@ urlpatterns = [
     # [billing: subscriptions] portal URLs below
 
     # [billing: pay-as-you-go] portal URLs below
+    path("buy/payg/", payg.payg_buy, name="payg_buy"),
+    path("servers/<int:pk>/meter/", payg.payg_meter, name="payg_meter"),
 
     # [payments: channels] portal URLs below
 

@@ -1,0 +1,1 @@
+from .payg_tasks import *  # noqa: F401,F403
