@@ -52,9 +52,7 @@ INSTALLED_APPS = [
     "wuji.notifications",
     "wuji.api",
     "wuji.portal",
-    # (issue 4) finance app: add "wuji.finance" on the line below
     "wuji.finance",
-
     # Sign-in (issue 3): allauth after the wuji apps, so wuji/accounts/templates overrides its templates.
     "allauth",
     "allauth.account",
@@ -311,8 +309,8 @@ WUJI_STEP_UP = {
     "server_push": {"within_minutes": 5, "factors": ["totp", "sms", "email"]},
 }
 
-# --- Money (issue 4). Each section's settings go directly under its own marker line. -------------
-# [billing: subscriptions, renewals, upgrades, expiry lifecycle]
+# --- Money ----------------------------------------------------------------------------------------
+# Billing: subscriptions, renewals, upgrades, expiry lifecycle.
 # Auto-renewal of prepaid subscriptions is charged this many days before expiry, retried daily until expiry.
 WUJI_AUTO_RENEW_DAYS_BEFORE = int(os.environ.get("WUJI_AUTO_RENEW_DAYS_BEFORE", "3"))
 # Expiry reminders, in days before expiry (each sent once per period).
@@ -324,9 +322,25 @@ WUJI_RELEASE_NOTICE_DAYS = int(os.environ.get("WUJI_RELEASE_NOTICE_DAYS", "1"))
 # Most cycles a single renewal may buy.
 WUJI_RENEW_MAX_CYCLES = int(os.environ.get("WUJI_RENEW_MAX_CYCLES", "36"))
 
-# [billing: pay-as-you-go settlement and arrears lifecycle]
+# Billing: pay-as-you-go settlement and arrears lifecycle.
+# Settlement period of pay-as-you-go meters in minutes (default hourly, like the big Chinese clouds).
+WUJI_PAYG_SETTLEMENT_MINUTES = int(os.environ.get("WUJI_PAYG_SETTLEMENT_MINUTES", "60"))
+# Meters settled per database transaction: bounds how long a settlement holds customer row locks.
+WUJI_PAYG_SETTLEMENT_CHUNK = int(os.environ.get("WUJI_PAYG_SETTLEMENT_CHUNK", "1000"))
+# Target duration of one chunk (seconds): a slower chunk halves the next one, a fast one doubles it back.
+WUJI_PAYG_CHUNK_TARGET_SECONDS = float(os.environ.get("WUJI_PAYG_CHUNK_TARGET_SECONDS", "0.5"))
+# Minimum available balance (fen) to buy a pay-as-you-go server (Aliyun asks for 100 元).
+WUJI_PAYG_MIN_BALANCE_FEN = int(os.environ.get("WUJI_PAYG_MIN_BALANCE_FEN", "10000"))
+# Low-balance warnings when the balance covers fewer than these hours of current hourly spend (once per episode).
+WUJI_PAYG_WARN_HOURS = tuple(int(h) for h in os.environ.get("WUJI_PAYG_WARN_HOURS", "72,24").split(","))
+# Arrears (4.5.2.1): grace before suspension, retention before release, and the release notice lead time.
+WUJI_PAYG_GRACE_HOURS = int(os.environ.get("WUJI_PAYG_GRACE_HOURS", "2"))
+WUJI_PAYG_RETENTION_DAYS = int(os.environ.get("WUJI_PAYG_RETENTION_DAYS", "15"))
+WUJI_PAYG_RELEASE_NOTICE_HOURS = int(os.environ.get("WUJI_PAYG_RELEASE_NOTICE_HOURS", "24"))
+# How often the arrears job looks at meters (minutes).
+WUJI_PAYG_ARREARS_CHECK_MINUTES = int(os.environ.get("WUJI_PAYG_ARREARS_CHECK_MINUTES", "10"))
 
-# [payments: channels (Alipay, WeChat Pay, bank transfer), top-up expiry and reconciliation]
+# Payments: channels (Alipay, WeChat Pay, bank transfer), top-up expiry and reconciliation.
 # Unpaid top-ups close after this many minutes (the channel is given the same deadline); the reconciliation
 # job queries the channel about orders pending longer than WUJI_TOPUP_QUERY_AFTER_MINUTES.
 WUJI_TOPUP_EXPIRY_MINUTES = int(os.environ.get("WUJI_TOPUP_EXPIRY_MINUTES", "120"))
@@ -361,7 +375,7 @@ WUJI_BANK_ACCOUNT_NUMBER = os.environ.get("WUJI_BANK_ACCOUNT_NUMBER", "")
 WUJI_BANK_NAME = os.environ.get("WUJI_BANK_NAME", "")  # bank and branch (开户行)
 WUJI_BANK_RECEIPT_MAX_BYTES = int(os.environ.get("WUJI_BANK_RECEIPT_MAX_BYTES", str(5 * 1024 * 1024)))
 
-# [billing/payments: freezes, appeals, withdrawals, refunds to the original source]
+# Billing/payments: freezes, appeals, withdrawals, refunds to the original source.
 # Fund freezes (5.4): days a customer has to appeal a freeze (5.4.7), and whether the staff member who
 # froze the funds may also decide the appeal or lift the freeze (False = four-eyes: another staff member must).
 WUJI_FREEZE_APPEAL_DAYS = int(os.environ.get("WUJI_FREEZE_APPEAL_DAYS", "7"))
@@ -387,7 +401,7 @@ WUJI_REFUND_WINDOW_DAYS = {
 }
 WUJI_REFUND_MAX_ATTEMPTS = int(os.environ.get("WUJI_REFUND_MAX_ATTEMPTS", "10"))
 
-# [finance: fapiao and contracts]
+# Finance: fapiao and contracts.
 # Smallest fapiao application in fen. There is no statutory minimum (domain-cn §5.2); 数电票 cost nothing to
 # send, so the default is ¥0.01. Paper fapiao are posted: their own minimum (default ¥100).
 WUJI_FAPIAO_MIN_FEN = int(os.environ.get("WUJI_FAPIAO_MIN_FEN", "1"))

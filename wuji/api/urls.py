@@ -27,20 +27,10 @@ urlpatterns = [
     path("account/", views.AccountView.as_view(), name="account"),
     path("account/profile/", views.AccountProfileView.as_view(), name="account-profile"),
     path("identity/", include("wuji.identity.api.urls")),
-    # [billing: subscriptions] API includes below
-    path("", include("wuji.billing.api.urls")),
-
-    # [billing: pay-as-you-go] API includes below
-
-    # [payments: channels] API includes below
-    path("", include("wuji.payments.api.urls")),
-
-    # [funds: freezes, appeals, withdrawals] API includes below
+    # Money: subscriptions, pay-as-you-go servers and freezes (billing); bank transfers, bank accounts and
+    # withdrawals (payments); fapiao and contracts (finance).
     path("", include("wuji.billing.api.urls")),
     path("", include("wuji.payments.api.urls")),
-
-    # [finance] API includes below
     path("finance/", include("wuji.finance.api.urls")),
-
     path("", include(router.urls)),
 ]

@@ -17,8 +17,9 @@ def refund_on_provisioning_failure(sender, server_id: int, **kwargs) -> None:
 @receiver(spendable_credited, dispatch_uid="billing.after_balance_credited")
 def follow_up_credit(sender, customer_id: int, **kwargs) -> None:
     """Money arrived: if the customer has anything waiting for it (a due auto-renewal, an expired server to
-    renew), enqueue the follow-up in the crediting transaction. Nothing waiting, no task."""
-    from . import renewals, tasks
+    renew, unpaid pay-as-you-go usage, a server suspended for arrears), enqueue the follow-up in the crediting
+    transaction. Nothing waiting, no task."""
+    from . import payg, renewals, tasks
 
-    if renewals.waiting_for_money(customer_id):
+    if renewals.waiting_for_money(customer_id) or payg.waiting_for_money(customer_id):
         tasks.after_balance_credited.enqueue(customer_id=customer_id)

@@ -20,11 +20,17 @@ def subscription_lifecycle() -> dict:
 
 @task()
 def after_balance_credited(customer_id: int) -> dict:
-    """Money arrived for a customer with something waiting for it: renew what is due now."""
+    """Money arrived for a customer with something waiting for it: collect unpaid pay-as-you-go usage (and lift
+    arrears suspensions), then renew what is due."""
     from django.contrib.auth import get_user_model
 
+    from . import payg
+
     customer = get_user_model().objects.filter(pk=customer_id).first()
-    return renewals.after_balance_credited(customer) if customer is not None else {}
+    if customer is None:
+        return {}
+    collected = payg.after_balance_credited(customer)
+    return {"payg_collected_fen": collected, **renewals.after_balance_credited(customer)}
 
 
 @task()
@@ -37,3 +43,4 @@ def refund_failed_provisioning(server_id: int) -> str:
 def apply_freeze_outcomes() -> int:
     """Freezes whose appeal deadline passed without an appeal: long-term freeze or refund to the source."""
     return freezes.apply_due_outcomes()
+from . import payg_tasks  # noqa: E402,F401  (registers the pay-as-you-go settlement and arrears jobs)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Image, Plan, Price, Region
+from .models import HourlyPrice, Image, Plan, Price, Region
 
 
 @admin.register(Region)
@@ -26,3 +26,13 @@ class PriceAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # prices are effective-dated: add a new row instead of editing history
+
+
+@admin.register(HourlyPrice)
+class HourlyPriceAdmin(admin.ModelAdmin):
+    list_display = ["plan", "region", "running_per_hour", "stopped_per_hour", "effective_from"]
+    list_filter = ["region"]
+    list_select_related = ["plan", "region"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # effective-dated like the price list: add a new row

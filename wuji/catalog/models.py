@@ -92,3 +92,33 @@ class Price(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan.code}/{self.region.code}/{self.cycle}: {self.amount_fen}"
+
+
+class HourlyPrice(models.Model):
+    """Pay-as-you-go (按量付费) unit prices of a plan in a region, in 元 per hour with 8 decimal places,
+    in force from `effective_from` until replaced. `stopped_per_hour` is the plan's stopped-charge setting:
+    0 = not charged while stopped, equal to `running_per_hour` = charged in full, in between = disk only."""
+
+    plan = models.ForeignKey(to=Plan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="hourly_prices")
+    region = models.ForeignKey(
+        to=Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="hourly_prices"
+    )
+    running_per_hour = models.DecimalField(verbose_name=_("running (元/hour)"), max_digits=16, decimal_places=8)
+    stopped_per_hour = models.DecimalField(verbose_name=_("stopped (元/hour)"), max_digits=16, decimal_places=8)
+    effective_from = models.DateTimeField(verbose_name=_("effective from"))
+
+    class Meta:
+        verbose_name = _("hourly price")
+        verbose_name_plural = _("hourly price list")
+        ordering = ["plan", "region", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "region", "effective_from"], name="catalog_hourly_one_per_moment"),
+            models.CheckConstraint(condition=models.Q(running_per_hour__gt=0), name="catalog_hourly_running_positive"),
+            models.CheckConstraint(
+                condition=models.Q(stopped_per_hour__gte=0, stopped_per_hour__lte=models.F("running_per_hour")),
+                name="catalog_hourly_stopped_between_zero_and_running",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan.code}/{self.region.code}: {self.running_per_hour}/h"

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from wuji.core import clock
 
-from .models import Image, Plan, Price, Region
+from .models import HourlyPrice, Image, Plan, Price, Region
 
 
 class NotOnSale(Exception):
@@ -41,3 +41,15 @@ def prices_in_force(at=None) -> dict[tuple[int, int, str], Price]:
     for price in Price.objects.filter(effective_from__lte=at or clock.now()).order_by("effective_from"):
         result[(price.plan_id, price.region_id, price.cycle)] = price
     return result
+
+
+def hourly_price_in_force(*, plan: Plan, region: Region, at=None) -> HourlyPrice:
+    """The pay-as-you-go unit prices in force at `at` (default now); NotOnSale if there are none."""
+    price = (
+        HourlyPrice.objects.filter(plan=plan, region=region, effective_from__lte=at or clock.now())
+        .order_by("-effective_from")
+        .first()
+    )
+    if price is None:
+        raise NotOnSale(_("该配置在此地域暂不支持按量付费。"))
+    return price

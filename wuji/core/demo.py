@@ -7,12 +7,13 @@ Used by `wuji demo` and by the tests, so the demo is exactly what the tests exer
 """
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
 
 from wuji.agreements import services as agreements
-from wuji.catalog.models import Image, Plan, Price, Region
+from wuji.catalog.models import HourlyPrice, Image, Plan, Price, Region
 from wuji.compute.models import Node
 
 AGREEMENT_FILE = Path(__file__).resolve().parent.parent / "agreements" / "fixtures" / "service-agreement-2022-11-27.md"
@@ -29,6 +30,12 @@ PLANS = [
     ("s2", "标准型 2核2G", "Standard 2 vCPU 2 GiB", 2, 2048, 40, 5, {"cn-ganzhou": 5900, "hk": 7900}),
     ("s4", "进阶型 4核8G", "Advanced 4 vCPU 8 GiB", 4, 8192, 80, 10, {"cn-ganzhou": 19900, "hk": 25900}),
 ]
+# Pay-as-you-go unit prices in 元/hour (8 places): (running, stopped — the disk only) per plan and region.
+HOURLY_PRICES = {
+    "s1": {"cn-ganzhou": ("0.06000000", "0.00500000"), "hk": ("0.08000000", "0.00500000")},
+    "s2": {"cn-ganzhou": ("0.12000000", "0.01000000"), "hk": ("0.16000000", "0.01000000")},
+    "s4": {"cn-ganzhou": ("0.40000000", "0.02000000"), "hk": ("0.52000000", "0.02000000")},
+}
 IMAGES = [
     ("debian-12", "Debian 12", "Debian 12", "debian-12.qcow2"),
     ("tiny-linux", "Tiny Linux（演示）", "Tiny Linux (demo)", "tiny-linux.qcow2"),
@@ -51,6 +58,10 @@ def load_catalogue(*, node_uri: str = "test:///default", storage_pool: str = "de
         for region_code, amount in prices.items():
             Price.objects.get_or_create(plan=plan, region=regions[region_code], cycle="monthly",
                                         effective_from=EPOCH, defaults={"amount_fen": amount})
+        for region_code, (running, stopped) in HOURLY_PRICES.get(code, {}).items():
+            HourlyPrice.objects.get_or_create(
+                plan=plan, region=regions[region_code], effective_from=EPOCH,
+                defaults={"running_per_hour": Decimal(running), "stopped_per_hour": Decimal(stopped)})
     for code, zh, en, volume in IMAGES:
         Image.objects.update_or_create(code=code, defaults={"name_zh": zh, "name_en": en, "volume": volume})
     node, _ = Node.objects.update_or_create(

@@ -5,17 +5,18 @@ from wuji.finance import views as finance
 from wuji.identity import views as identity
 
 from .views import (
-                    accounts,
-                    api_keys,
-                    buy,
-                    funds,
-                    inbox,
-                    instructions,
-                    payments,
-                    security,
-                    servers,
-                    subscriptions,
-                    wallet,
+    accounts,
+    api_keys,
+    buy,
+    funds,
+    inbox,
+    instructions,
+    payg,
+    payments,
+    security,
+    servers,
+    subscriptions,
+    wallet,
 )
 
 app_name = "portal"
@@ -54,34 +55,31 @@ urlpatterns = [
     path("security/report/", security.report_unauthorised, name="report_unauthorised"),
     path("security/verify/", security.step_up, name="step_up"),
     path("recover/", security.recover, name="recover"),
-    # [billing: subscriptions] portal URLs below
+    # Billing: subscriptions
     path("subscriptions/<int:pk>/renew/", subscriptions.renew, name="subscription_renew"),
     path("subscriptions/<int:pk>/auto-renew/", subscriptions.auto_renew, name="subscription_auto_renew"),
     path("subscriptions/<int:pk>/change-plan/", subscriptions.change_plan, name="subscription_change_plan"),
-
-    # [billing: pay-as-you-go] portal URLs below
-
-    # [payments: channels] portal URLs below
+    # Billing: pay-as-you-go
+    path("buy/payg/", payg.payg_buy, name="payg_buy"),
+    path("servers/<int:pk>/meter/", payg.payg_meter, name="payg_meter"),
+    # Payments: channels
     path("wallet/topups/", payments.topup_list, name="topups"),
     path("wallet/topups/<str:out_trade_no>/", payments.topup_detail, name="topup"),
     path("wallet/topups/<str:out_trade_no>/alipay/", payments.topup_alipay, name="topup_alipay"),
     path("wallet/bank-transfer/", payments.bank_transfer, name="bank_transfer"),
     path("payments/notify/alipay/", payments.alipay_notify, name="alipay_notify"),
     path("payments/notify/wechat/", payments.wechat_notify, name="wechat_notify"),
-
-    # [funds: freezes, appeals, withdrawals] portal URLs below
+    # Funds: freezes, appeals, withdrawals
     path("wallet/freezes/", funds.freeze_list, name="freezes"),
     path("wallet/freezes/<int:pk>/", funds.freeze_detail, name="freeze"),
     path("wallet/withdraw/", funds.withdraw, name="withdraw"),
     path("wallet/withdrawals/<int:pk>/cancel/", funds.withdrawal_cancel, name="withdrawal_cancel"),
     path("wallet/bank-accounts/", funds.bank_account_add, name="bank_account_add"),
     path("wallet/bank-accounts/<int:pk>/remove/", funds.bank_account_remove, name="bank_account_remove"),
-
-    # [finance] portal URLs below
+    # Finance
     path("finance/", finance.finance, name="finance"),
     path("finance/fapiao/<int:pk>/cancel/", finance.fapiao_cancel, name="fapiao_cancel"),
     path("finance/fapiao/<int:pk>/pdf/", finance.fapiao_pdf, name="fapiao_pdf"),
     path("finance/contracts/apply/", finance.contract_apply, name="contract_apply"),
     path("finance/contracts/<int:pk>/pdf/", finance.contract_pdf, name="contract_pdf"),
-
 ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0002_subscriptions'),
+        ('billing', '0003_payg'),
         ('ledger', '0002_immutable_journal'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -2,6 +2,8 @@
 
 from .freezes import Appeal, Freeze, FreezeFile
 from .orders import Order
+from .payg import LowBalanceWarning, Meter
 from .subscriptions import Subscription, SubscriptionCharge, SubscriptionNotice
 
-__all__ = ["Appeal", "Freeze", "FreezeFile", "Order", "Subscription", "SubscriptionCharge", "SubscriptionNotice"]
+__all__ = ["Appeal", "Freeze", "FreezeFile", "LowBalanceWarning", "Meter", "Order", "Subscription",
+           "SubscriptionCharge", "SubscriptionNotice"]
