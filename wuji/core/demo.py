@@ -55,9 +55,12 @@ def load_catalogue(*, node_uri: str = "test:///default", storage_pool: str = "de
             code=code, defaults={"name_zh": zh, "name_en": en, "vcpus": vcpus, "memory_mib": memory,
                                  "disk_gib": disk, "bandwidth_mbps": mbps},
         )
-        for region_code, amount in prices.items():
-            Price.objects.get_or_create(plan=plan, region=regions[region_code], cycle="monthly",
-                                        effective_from=EPOCH, defaults={"amount_fen": amount})
+        for region_code, monthly in prices.items():
+            # A quarter at 5% off, a year at the price of ten months (the providers' usual 买十送二).
+            cycles = (("monthly", monthly), ("quarterly", monthly * 3 * 95 // 100), ("yearly", monthly * 10))
+            for cycle, amount in cycles:
+                Price.objects.get_or_create(plan=plan, region=regions[region_code], cycle=cycle,
+                                            effective_from=EPOCH, defaults={"amount_fen": amount})
         for region_code, (running, stopped) in HOURLY_PRICES.get(code, {}).items():
             HourlyPrice.objects.get_or_create(
                 plan=plan, region=regions[region_code], effective_from=EPOCH,

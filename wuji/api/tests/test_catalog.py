@@ -24,10 +24,10 @@ def test_withdrawn_region_is_not_listed(api):
 
 def test_prices_in_force(api):
     prices = results(api.get("/api/v1/catalog/prices/"))
-    assert len(prices) == 6
-    s1 = prices[0]
-    assert (s1["region"], s1["plan"], s1["cycle"], s1["amount_fen"], s1["amount_yuan"]) == (
-        "cn-ganzhou", "s1", "monthly", 2900, "29.00")
+    assert len(prices) == 18  # 3 plans × 2 regions × 3 cycles
+    s1 = {p["cycle"]: p for p in prices if (p["region"], p["plan"]) == ("cn-ganzhou", "s1")}
+    assert (s1["monthly"]["amount_fen"], s1["monthly"]["amount_yuan"]) == (2900, "29.00")
+    assert (s1["quarterly"]["amount_fen"], s1["yearly"]["amount_fen"]) == (8265, 29000)
 
 
 def test_quote(api):

@@ -33,9 +33,9 @@ def traveller():
         yield traveller
 
 
-def buy(customer, catalogue, key="k1", plan=None):
+def buy(customer, catalogue, key="k1", plan=None, cycle="monthly"):
     order, _ = billing.place_order(customer=customer, region=catalogue["region"], plan=plan or catalogue["plan"],
-                                   image=catalogue["image"], cycle="monthly", name="web-1", idempotency_key=key,
+                                   image=catalogue["image"], cycle=cycle, name="web-1", idempotency_key=key,
                                    channel="web", ip="127.0.0.1")
     testing.run_tasks()
     return Subscription.objects.select_related("server").get(order=order)
@@ -85,6 +85,22 @@ def test_renewals_extend_by_calendar_months_without_drift(traveller, customer, c
     assert sub.period_end.astimezone(SH).date() == dt.date(2026, 5, 31)
     assert Server.objects.get(pk=sub.server_id).expires_at == sub.period_end
     assert ledger.balances(customer)["cash"] == 200_00 - 4 * 2900
+    assert ledger.verify() == []
+
+
+@pytest.mark.parametrize("cycle, months, price", [("quarterly", 3, 3 * 2900 * 95 // 100), ("yearly", 12, 10 * 2900)])
+def test_quarterly_and_yearly_subscriptions_renew_by_their_own_cycle_and_price(traveller, catalogue, cycle, months,
+                                                                                price):
+    customer = testing.make_customer("annual@example.com", balance_fen=2 * price)
+    sub = buy(customer, catalogue, cycle=cycle)  # Jan 31, 2026
+    assert (sub.cycle, sub.price_fen) == (cycle, price)
+    first_end = sub.period_end.astimezone(SH).date()
+    assert first_end == (clock.add_months(dt.datetime(2026, 1, 31, 10, tzinfo=SH), months)).date()
+    renew(sub)
+    sub.refresh_from_db()
+    assert sub.period_end.astimezone(SH).date() == clock.add_months(
+        dt.datetime(2026, 1, 31, 10, tzinfo=SH), 2 * months).date()
+    assert ledger.balances(customer)["cash"] == 0  # two cycles at the cycle's own price
     assert ledger.verify() == []
 
 

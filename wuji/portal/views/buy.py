@@ -77,6 +77,7 @@ def _confirm_page(request, choice: dict, *, idempotency_key, error: str | None =
         error = error or _("该配置在此地域暂不销售。")
     return render(request, "portal/buy_confirm.html", {
         "choice": choice,
+        "cycle_label": BillingCycle.label(choice["cycle"]),
         "amount": amount,
         "idempotency_key": idempotency_key,
         "error": error,
