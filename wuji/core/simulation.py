@@ -41,7 +41,10 @@ class Population:
 @dataclasses.dataclass
 class Customer:
     user: object
-    habit: str  # "diligent" tops up when low, "forgetful" never does, "late" tops up after a while
+    # "diligent": auto-renew on, tops up whenever the balance runs low; "late": auto-renew on, but tops up only
+    # every tenth day (so expiry and arrears suspensions happen and are lifted by payment); "forgetful": never
+    # renews or tops up (so servers expire, are suspended and finally released).
+    habit: str
 
 
 def seed(population: Population, rng: random.Random) -> list[Customer]:
@@ -68,10 +71,13 @@ def seed(population: Population, rng: random.Random) -> list[Customer]:
         top_up(user, rng.choice([100_00, 200_00, 500_00]))
         plan = plans[n % len(plans)]
         try:
-            billing.place_order(customer=user, region=region, plan=plan, image=image, cycle="monthly",
-                                name=f"sim-{n}", idempotency_key=f"sim-prepaid-{n}", channel="web", ip=None)
+            order, _password = billing.place_order(
+                customer=user, region=region, plan=plan, image=image, cycle="monthly", name=f"sim-{n}",
+                idempotency_key=f"sim-prepaid-{n}", channel="web", ip=None)
         except billing.PurchaseRefused:
-            pass  # the report's order count shows it
+            order = None  # the report's order count shows it
+        if order is not None and habit != "forgetful":
+            _auto_renew(user)
         place_payg = _payg_purchase()
         if place_payg is not None and n % 2 == 0:
             try:
@@ -82,6 +88,13 @@ def seed(population: Population, rng: random.Random) -> list[Customer]:
         people.append(Customer(user=user, habit=habit))
     testing.run_tasks()
     return people
+
+
+def _auto_renew(user) -> None:
+    from wuji.billing import renewals
+
+    for sub in renewals.subscriptions_of(user):
+        renewals.set_auto_renew(sub, enabled=True, actor=user, channel="web")
 
 
 def _payg_purchase():
