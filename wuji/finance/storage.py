@@ -3,7 +3,7 @@ that check the owner or staff rights. The storage class is the one real-name doc
 
 import uuid
 
-from wuji.identity.storage import private_storage
+from wuji.core.private_files import private_storage
 
 __all__ = ["contract_path", "fapiao_path", "private_storage"]
 
