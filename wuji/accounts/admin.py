@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from wuji.core import money
+from wuji.core.admin import ReadOnlyAdmin
 from wuji.core.forms import YuanField
 from wuji.ledger import services as ledger
 
@@ -135,17 +136,6 @@ class ProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "real_name", "nationality", "province", "city", "updated_at"]
     search_fields = ["user__email", "real_name"]
     raw_id_fields = ["user"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LoginRecord)

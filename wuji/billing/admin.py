@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from wuji.core import clock, money
+from wuji.core.admin import ReadOnlyAdmin
 
 from . import payg
 from .models import Meter, Order, Subscription, SubscriptionCharge
@@ -11,20 +12,12 @@ from .subscription_choices import SubscriptionState
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = ["id", "customer", "region", "plan", "cycle", "amount_fen", "server", "created_at"]
     list_filter = ["region", "cycle"]
     search_fields = ["customer__email", "idempotency_key"]
     list_select_related = ["customer", "region", "plan", "server"]
-
-    def has_add_permission(self, request):
-        return False  # orders are placed through billing services (with their charge), not typed in
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    # Orders are placed through billing services (with their charge), never typed in.
 
 
 class ExpiryFilter(admin.SimpleListFilter):
@@ -59,7 +52,7 @@ class SubscriptionChargeInline(admin.TabularInline):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(ReadOnlyAdmin):
     """Read-only: subscriptions change only through billing services (renewal, plan change, lifecycle)."""
 
     list_display = ["id", "customer", "server", "plan", "region", "price_fen", "period_end", "auto_renew", "state"]
@@ -69,18 +62,9 @@ class SubscriptionAdmin(admin.ModelAdmin):
     date_hierarchy = "period_end"
     inlines = [SubscriptionChargeInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Meter)
-class MeterAdmin(admin.ModelAdmin):
+class MeterAdmin(ReadOnlyAdmin):
     """Pay-as-you-go meters: read-only (the money is the ledger's); staff can run a settlement now."""
 
     list_display = ["id", "customer", "server", "rate", "running_per_hour", "stopped_per_hour", "metered_until",
@@ -89,15 +73,6 @@ class MeterAdmin(admin.ModelAdmin):
     search_fields = ["customer__email", "server__name"]
     list_select_related = ["customer", "server"]
     actions = ["settle_now"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_settle_permission(self, request):
         return request.user.has_perm("billing.change_meter")

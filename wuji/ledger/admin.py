@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from wuji.core.admin import ReadOnlyAdmin
+
 from .models import Account, Posting, Transaction
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The ledger is changed only by services; the console shows it read-only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PostingInline(admin.TabularInline):

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuji.audit import services as audit
+from wuji.core.admin import ReadOnlyAdmin
 from wuji.core.money import MoneyError, yuan_to_fen
 
 from . import services
@@ -22,17 +23,6 @@ from .storage import decrypted_bytes
 
 def _ip(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TopUp)
