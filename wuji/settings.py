@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "wuji.billing",
     "wuji.payments",
     "wuji.compute",
+    "wuji.network",
     "wuji.audit",
     "wuji.identity",
     "wuji.notifications",

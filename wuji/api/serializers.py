@@ -232,11 +232,15 @@ class ServerSerializer(serializers.ModelSerializer):
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     plan = serializers.SlugRelatedField(slug_field="code", read_only=True)
     image = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # Annotated on the queryset by network.with_public_ip (no query per row); null when it holds none.
+    public_ip = serializers.IPAddressField(read_only=True, allow_null=True, protocol="IPv4",
+                                           help_text="the server's public IPv4 address, or null")
 
     class Meta:
         model = Server
         fields = ["id", "uuid", "name", "region", "plan", "image", "vcpus", "memory_mib", "disk_gib", "vm_state",
-                  "task_state", "power_state", "suspension_reason", "last_error", "created_at", "expires_at"]
+                  "task_state", "power_state", "suspension_reason", "last_error", "created_at", "expires_at",
+                  "public_ip"]
 
 
 class RebootSerializer(serializers.Serializer):

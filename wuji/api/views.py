@@ -44,6 +44,7 @@ from wuji.identity.api.serializers import IdentityStatusSerializer
 from wuji.ledger import services as ledger
 from wuji.ledger.choices import AccountKind
 from wuji.ledger.models import Transaction
+from wuji.network import services as network
 from wuji.payments import services as payments
 from wuji.payments.models import TopUp
 
@@ -272,7 +273,7 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     queryset = Server.objects.none()
 
     def get_queryset(self):
-        return compute.servers_of(self.request.user)
+        return network.with_public_ip(compute.servers_of(self.request.user))
 
     def _operate(self, operation: str, *, image: Image | None = None, server: Server | None = None) -> Response:
         server = server or self.get_object()

@@ -16,7 +16,7 @@ from wuji.core import clock, crypto
 
 from .choices import Operation, SuspensionReason, TaskState, VmState
 from .models import Node, Server
-from .signals import vm_state_written
+from .signals import server_created, vm_state_written
 
 
 class OperationRefused(Exception):
@@ -78,6 +78,7 @@ def create_server(*, owner, region, plan, image, name: str, expires_at: dt.datet
         vm_state=VmState.BUILDING, task_state=TaskState.SPAWNING, task_state_changed_at=now,
         created_at=now, expires_at=expires_at,
     )
+    server_created.send(sender=Server, server=server)
     from . import tasks
 
     password = crypto.random_password()

@@ -10,3 +10,7 @@ vm_state_written = Signal()
 # Sent when provisioning a paid server failed for good (the server ends in `error` from `spawning`), inside
 # the transaction that recorded it. Arguments: server_id, error. Billing refunds the order (receivers).
 provisioning_failed = Signal()
+
+# Sent by create_server right after the server row is written, inside the purchase's transaction. Argument:
+# server. Network allocates its public IP here; a receiver may refuse the purchase by raising NoCapacity.
+server_created = Signal()

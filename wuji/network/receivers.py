@@ -1,0 +1,20 @@
+"""Network follows compute's signals: an address for each new server, returned when it is released."""
+
+from django.dispatch import receiver
+
+from wuji.compute.choices import VmState
+from wuji.compute.signals import server_created, vm_state_written
+
+from . import services
+
+
+@receiver(server_created, dispatch_uid="network.allocate_on_create")
+def allocate_on_create(sender, server, **kwargs):
+    # In create_server's transaction: a region without pools gives no public IP; an exhausted one refuses.
+    services.allocate(server)
+
+
+@receiver(vm_state_written, dispatch_uid="network.release_on_released")
+def release_on_released(sender, server_id, vm_state, **kwargs):
+    if vm_state == VmState.RELEASED:
+        services.release_address(server_id)
