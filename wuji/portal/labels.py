@@ -75,6 +75,9 @@ ACTION_LABELS = {
     "refund.retry": _("重试退款"),
     "bank_account.add": _("添加银行账户"),
     "bank_account.remove": _("删除银行账户"),
+    "server.change_ip": _("更换公网 IP"),
+    "ip_pool.create": _("创建公网 IP 地址池"),
+    "ip_pool.edit": _("修改公网 IP 地址池"),
 }
 
 
