@@ -6,13 +6,12 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from wuji.core import money
-from wuji.core.admin import ReadOnlyAdmin
+from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page
 from wuji.core.forms import YuanField
 from wuji.ledger import services as ledger
 
@@ -43,17 +42,6 @@ class GiftForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput, initial=lambda: secrets.token_hex(16), max_length=64)
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-def _action_page(model_admin, request, queryset, form, action: str, title):
-    """The intermediate page of an action that needs input; the action runs on its POST."""
-    return TemplateResponse(request, "admin/action_form.html", {
-        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "title": title,
-        "form": form, "queryset": queryset, "action": action,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    })
 
 
 @admin.register(User)
@@ -92,7 +80,7 @@ class UserAdmin(BaseUserAdmin):
     def flag_invalid_contact(self, request, queryset):
         form = ContactFlagForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "flag_invalid_contact", _("标记联系方式失效"))
+            return action_page(self, request, queryset, form, "flag_invalid_contact", _("标记联系方式失效"))
         done = 0
         for user in queryset:
             try:
@@ -115,7 +103,7 @@ class UserAdmin(BaseUserAdmin):
 
         form = GiftForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "grant_gift", _("发放赠送金"))
+            return action_page(self, request, queryset, form, "grant_gift", _("发放赠送金"))
         done = 0
         for user in queryset.filter(is_staff=False):
             try:
@@ -203,7 +191,7 @@ class ContactFlagAdmin(ReadOnlyAdmin):
     def lift_selected(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "lift_selected", _("解除联系方式失效标记"))
+            return action_page(self, request, queryset, form, "lift_selected", _("解除联系方式失效标记"))
         for flag in queryset.filter(resolved_at__isnull=True):
             try:
                 contacts.lift_contact_flag(flag, request.user, form.cleaned_data["reason"],

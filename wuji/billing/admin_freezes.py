@@ -3,28 +3,16 @@ reject, lift and refund-to-source actions. Every action calls `billing.freezes`;
 
 from django import forms
 from django.contrib import admin, messages
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuji.accounts.admin import UserAdmin
+from wuji.core.admin import ReasonForm, action_page, client_ip
 from wuji.core.money import MoneyError, yuan_to_fen
 
 from . import freezes
 from .choices import FreezeOutcome, FreezeReason, FreezeState
 from .models import Appeal, Freeze, FreezeFile
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def _action_page(model_admin, request, queryset, form, action: str, title):
-    return TemplateResponse(request, "admin/action_form.html", {
-        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "title": title,
-        "form": form, "queryset": queryset, "action": action,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    })
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -59,9 +47,6 @@ class FreezeForm(forms.Form):
             raise forms.ValidationError(_("请输入正确的金额（元），最多两位小数。")) from None
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
-
 
 class RejectForm(ReasonForm):
     outcome = forms.ChoiceField(label=gettext_lazy("处理方式"), required=False,
@@ -73,14 +58,14 @@ def freeze_funds(model_admin, request, queryset):
     form = FreezeForm(request.POST if "apply" in request.POST else None,
                       request.FILES if "apply" in request.POST else None)
     if not (form.is_bound and form.is_valid()):
-        return _action_page(model_admin, request, queryset, form, "freeze_funds", _("冻结资金"))
+        return action_page(model_admin, request, queryset, form, "freeze_funds", _("冻结资金"))
     data = form.cleaned_data
     for customer in queryset:
         try:
             uploads = [freezes.upload_from(f) for f in request.FILES.getlist("files")]
             freeze = freezes.freeze_funds(customer=customer, staff=request.user, reason=data["reason"],
                                           outcome=data["outcome"], amount_fen=data["amount"], note=data["note"],
-                                          evidence=data["evidence"], files=uploads, ip=_ip(request))
+                                          evidence=data["evidence"], files=uploads, ip=client_ip(request))
         except freezes.FreezeRefused as exc:
             model_admin.message_user(request, f"{customer}: {exc.message}", messages.ERROR)
         else:
@@ -142,9 +127,9 @@ class FreezeAdmin(admin.ModelAdmin):
     def uphold_appeal(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "uphold_appeal", _("申诉通过"))
+            return action_page(self, request, queryset, form, "uphold_appeal", _("申诉通过"))
         self._each(request, queryset.filter(state=FreezeState.APPEALED), lambda f: freezes.uphold_appeal(
-            freeze=f, staff=request.user, reason=form.cleaned_data["reason"], ip=_ip(request)),
+            freeze=f, staff=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)),
             _("冻结 #%(pk)s 已解冻。"))
         return None
 
@@ -152,19 +137,19 @@ class FreezeAdmin(admin.ModelAdmin):
     def reject_appeal(self, request, queryset):
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "reject_appeal", _("驳回申诉"))
+            return action_page(self, request, queryset, form, "reject_appeal", _("驳回申诉"))
         self._each(request, queryset.filter(state=FreezeState.APPEALED), lambda f: freezes.reject_appeal(
             freeze=f, staff=request.user, reason=form.cleaned_data["reason"],
-            outcome=form.cleaned_data["outcome"] or None, ip=_ip(request)), _("冻结 #%(pk)s 的申诉已驳回。"))
+            outcome=form.cleaned_data["outcome"] or None, ip=client_ip(request)), _("冻结 #%(pk)s 的申诉已驳回。"))
         return None
 
     @admin.action(description=gettext_lazy("解除冻结（需填写原因）"), permissions=["change"])
     def lift(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "lift", _("解除冻结"))
+            return action_page(self, request, queryset, form, "lift", _("解除冻结"))
         self._each(request, queryset, lambda f: freezes.lift_freeze(
-            freeze=f, staff=request.user, reason=form.cleaned_data["reason"], ip=_ip(request)),
+            freeze=f, staff=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)),
             _("冻结 #%(pk)s 已解冻。"))
         return None
 
@@ -172,8 +157,8 @@ class FreezeAdmin(admin.ModelAdmin):
     def refund_to_source(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "refund_to_source", _("原路退回"))
+            return action_page(self, request, queryset, form, "refund_to_source", _("原路退回"))
         self._each(request, queryset, lambda f: freezes.refund_long_term(
-            freeze=f, staff=request.user, reason=form.cleaned_data["reason"], ip=_ip(request)),
+            freeze=f, staff=request.user, reason=form.cleaned_data["reason"], ip=client_ip(request)),
             _("冻结 #%(pk)s 的资金正在原路退回。"))
         return None

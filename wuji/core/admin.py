@@ -1,6 +1,27 @@
+from django import forms
 from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy
 
 from .models import ScheduledRun
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def action_page(model_admin, request, queryset, form, action: str, title):
+    """The confirmation page of a console action that needs input (a reason, an amount, a file); the action
+    runs on its POST. One template for every app (multipart when the form has a file field)."""
+    return TemplateResponse(request, "admin/action_form.html", {
+        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "title": title,
+        "form": form, "queryset": queryset, "action": action,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    })
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -16,19 +15,12 @@ from django.utils.translation import gettext_lazy
 
 from wuji.audit import services as audit
 from wuji.core import clock
+from wuji.core.admin import ReasonForm, action_page, client_ip
 from wuji.core.money import fen_to_yuan
 
 from . import services
 from .choices import ContractStatus, FapiaoStatus
 from .models import Contract, FapiaoApplication, GeneralTaxpayer
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class IssueForm(forms.Form):
@@ -46,16 +38,12 @@ class RedReverseForm(ReasonForm):
 class ActionFormMixin:
     """Actions that need input: the shared confirmation page (multipart when a file is uploaded)."""
 
-    def _form_step(self, request, queryset, action: str, title: str, form_class, *, multipart=False, initial=None):
+    def _form_step(self, request, queryset, action: str, title: str, form_class, *, initial=None):
         bound = "apply" in request.POST
         form = form_class(request.POST if bound else None, request.FILES if bound else None, initial=initial)
         if form.is_bound and form.is_valid():
             return form.cleaned_data
-        template = "admin/finance/action_form_multipart.html" if multipart else "admin/action_form.html"
-        return TemplateResponse(request, template, {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "form": form,
-            "queryset": queryset, "action": action, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return action_page(self, request, queryset, form, action, title)
 
     def _one(self, request, queryset):
         if queryset.count() != 1:
@@ -122,13 +110,13 @@ class FapiaoApplicationAdmin(ActionFormMixin, admin.ModelAdmin):
         application = self._one(request, queryset.filter(status=FapiaoStatus.PENDING))
         if application is None:
             return None
-        result = self._form_step(request, queryset, "issue_selected", _("开具发票"), IssueForm, multipart=True,
+        result = self._form_step(request, queryset, "issue_selected", _("开具发票"), IssueForm,
                                  initial={"issued_on": clock.local_now().date()})
         if not isinstance(result, dict):
             return result
         try:
             services.issue_fapiao(application, request.user, number=result["fapiao_number"],
-                                  issued_on=result["issued_on"], pdf=result["pdf"], ip=_ip(request))
+                                  issued_on=result["issued_on"], pdf=result["pdf"], ip=client_ip(request))
         except (ValidationError, services.FinanceRefused) as exc:
             self._report(request, application, exc)
             return None
@@ -143,7 +131,7 @@ class FapiaoApplicationAdmin(ActionFormMixin, admin.ModelAdmin):
         done = 0
         for application in queryset.filter(status=FapiaoStatus.PENDING):
             try:
-                services.reject_application(application, request.user, result["reason"], ip=_ip(request))
+                services.reject_application(application, request.user, result["reason"], ip=client_ip(request))
                 done += 1
             except services.FinanceRefused as exc:
                 self._report(request, application, exc)
@@ -160,7 +148,7 @@ class FapiaoApplicationAdmin(ActionFormMixin, admin.ModelAdmin):
             return result
         try:
             services.red_reverse(application, request.user, red_number=result["red_number"],
-                                 reason=result["reason"], ip=_ip(request))
+                                 reason=result["reason"], ip=client_ip(request))
         except (ValidationError, services.FinanceRefused) as exc:
             self._report(request, application, exc)
             return None
@@ -176,7 +164,7 @@ class FapiaoApplicationAdmin(ActionFormMixin, admin.ModelAdmin):
         if not isinstance(result, dict):
             return result
         audit.record_data_access(staff=request.user, subject=application.customer, field="fapiao_bank_account",
-                                 reason=result["reason"], target=application, ip=_ip(request))
+                                 reason=result["reason"], target=application, ip=client_ip(request))
         self.message_user(request, _("申请 #%(id)s 的银行账号：%(number)s") % {
             "id": application.pk, "number": services.bank_account_of(application)})
         return None
@@ -223,7 +211,7 @@ class ContractAdmin(ActionFormMixin, admin.ModelAdmin):
         done = 0
         for contract in queryset.filter(status=ContractStatus.PENDING):
             try:
-                services.approve_contract(contract, request.user, ip=_ip(request))
+                services.approve_contract(contract, request.user, ip=client_ip(request))
                 done += 1
             except services.FinanceRefused as exc:
                 self._report(request, contract, exc)
@@ -237,7 +225,7 @@ class ContractAdmin(ActionFormMixin, admin.ModelAdmin):
         done = 0
         for contract in queryset.filter(status=ContractStatus.PENDING):
             try:
-                services.reject_contract(contract, request.user, result["reason"], ip=_ip(request))
+                services.reject_contract(contract, request.user, result["reason"], ip=client_ip(request))
                 done += 1
             except services.FinanceRefused as exc:
                 self._report(request, contract, exc)
@@ -299,7 +287,7 @@ class GeneralTaxpayerAdmin(ActionFormMixin, admin.ModelAdmin):
         if change:
             return
         confirmation = services.confirm_general_taxpayer(form.customer, request.user,
-                                                         evidence=form.cleaned_data["evidence"], ip=_ip(request))
+                                                         evidence=form.cleaned_data["evidence"], ip=client_ip(request))
         obj.pk = confirmation.pk
         obj.customer, obj.company_name = confirmation.customer, confirmation.company_name
 
@@ -309,6 +297,6 @@ class GeneralTaxpayerAdmin(ActionFormMixin, admin.ModelAdmin):
         if not isinstance(result, dict):
             return result
         for confirmation in queryset.filter(revoked_at__isnull=True):
-            services.revoke_general_taxpayer(confirmation, request.user, result["reason"], ip=_ip(request))
+            services.revoke_general_taxpayer(confirmation, request.user, result["reason"], ip=client_ip(request))
         self.message_user(request, _("已撤销。"))
         return None

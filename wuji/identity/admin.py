@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from wuji.audit import services as audit
 from wuji.core import clock
+from wuji.core.admin import ReasonForm, action_page, client_ip
 
 from . import services
 from .choices import VerificationStatus
@@ -24,12 +25,6 @@ from .models import FalseInformationFlag, Verification
 REVEAL_PERMISSION = "identity.reveal_identity_number"
 
 
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class FlagForm(ReasonForm):
@@ -91,10 +86,10 @@ class VerificationAdmin(admin.ModelAdmin):
         decision, reason = request.POST.get("decision"), request.POST.get("reason", "")
         try:
             if decision == "approve":
-                services.approve(verification, request.user, reason=reason, ip=_ip(request))
+                services.approve(verification, request.user, reason=reason, ip=client_ip(request))
                 self.message_user(request, _("已通过实名认证：%(v)s") % {"v": verification})
             elif decision == "reject":
-                services.reject(verification, request.user, reason, ip=_ip(request))
+                services.reject(verification, request.user, reason, ip=client_ip(request))
                 self.message_user(request, _("已驳回实名认证：%(v)s") % {"v": verification})
         except services.ReviewRefused as exc:
             self.message_user(request, str(exc), messages.ERROR)
@@ -121,7 +116,7 @@ class VerificationAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             reason = form.cleaned_data["reason"]
             audit.record_data_access(staff=request.user, subject=verification.user, field="identity_number",
-                                     reason=reason, target=verification, ip=_ip(request))
+                                     reason=reason, target=verification, ip=client_ip(request))
             number = services.number_of(verification)
         return TemplateResponse(request, "admin/identity/verification/reveal.html", {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": _("查看完整证件号码"),
@@ -136,7 +131,7 @@ class VerificationAdmin(admin.ModelAdmin):
         if not reason:
             return HttpResponseRedirect(reverse("admin:identity_verification_reveal", args=[pk]))
         audit.record_data_access(staff=request.user, subject=verification.user, field="identity_document",
-                                 reason=reason, target=verification, ip=_ip(request))
+                                 reason=reason, target=verification, ip=client_ip(request))
         data, content_type = services.document_of(verification)
         response = HttpResponse(data, content_type=content_type)
         response["Cache-Control"] = "private, no-store"
@@ -149,7 +144,7 @@ class VerificationAdmin(admin.ModelAdmin):
         done = 0
         for verification in queryset.filter(status=VerificationStatus.PENDING):
             try:
-                services.approve(verification, request.user, ip=_ip(request))
+                services.approve(verification, request.user, ip=client_ip(request))
                 done += 1
             except services.ReviewRefused as exc:
                 self.message_user(request, f"{verification}: {exc}", messages.ERROR)
@@ -160,11 +155,7 @@ class VerificationAdmin(admin.ModelAdmin):
         form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             return form.cleaned_data
-        return TemplateResponse(request, "admin/action_form.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "form": form,
-            "queryset": queryset, "action": action,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return action_page(self, request, queryset, form, action, title)
 
     @admin.action(description=gettext_lazy("驳回所选的待审核申请（需填写原因）"), permissions=["change"])
     def reject_selected(self, request, queryset):
@@ -173,7 +164,7 @@ class VerificationAdmin(admin.ModelAdmin):
             return result
         done = 0
         for verification in queryset.filter(status=VerificationStatus.PENDING):
-            services.reject(verification, request.user, result["reason"], ip=_ip(request))
+            services.reject(verification, request.user, result["reason"], ip=client_ip(request))
             done += 1
         self.message_user(request, _("已驳回 %(n)s 个申请。") % {"n": done})
         return None
@@ -186,7 +177,7 @@ class VerificationAdmin(admin.ModelAdmin):
         deadline = clock.now() + dt.timedelta(days=result["days"])
         for user in {v.user for v in queryset.select_related("user")}:
             try:
-                services.flag_false_information(user, request.user, result["reason"], deadline, ip=_ip(request))
+                services.flag_false_information(user, request.user, result["reason"], deadline, ip=client_ip(request))
             except ValidationError as exc:
                 self.message_user(request, f"{user}: {' '.join(exc.messages)}", messages.ERROR)
         self.message_user(request, _("已发送更正通知。"))
@@ -214,11 +205,7 @@ class FalseInformationFlagAdmin(admin.ModelAdmin):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             return form.cleaned_data["reason"]
-        return TemplateResponse(request, "admin/action_form.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "title": title,
-            "form": form, "queryset": queryset, "action": action,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return action_page(self, request, queryset, form, action, title)
 
     @admin.action(description=gettext_lazy("解除所选标记或限制（需填写原因）"), permissions=["change"])
     def lift_selected(self, request, queryset):
@@ -227,7 +214,7 @@ class FalseInformationFlagAdmin(admin.ModelAdmin):
             return reason
         for flag in queryset:
             try:
-                services.lift_restriction(flag, request.user, reason, ip=_ip(request))
+                services.lift_restriction(flag, request.user, reason, ip=client_ip(request))
             except services.ReviewRefused as exc:
                 self.message_user(request, f"{flag}: {exc}", messages.ERROR)
         return None
@@ -247,7 +234,7 @@ class FalseInformationFlagAdmin(admin.ModelAdmin):
         done = 0
         for user in {flag.user for flag in queryset.select_related("user")}:
             try:
-                services.cancel_membership(user, request.user, reason, ip=_ip(request))
+                services.cancel_membership(user, request.user, reason, ip=client_ip(request))
                 done += 1
             except ValidationError as exc:
                 why = " ".join(exc.messages)

@@ -4,16 +4,13 @@ allocation history, read-only, searchable by address; staff change a server's IP
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wuji.core.admin import action_page, client_ip
+
 from . import services
 from .models import IpAllocation, IpPool
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class ReasonForm(forms.Form):
@@ -32,7 +29,7 @@ class IpPoolAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # The form already ran the model's validation and shows its errors next to the fields.
-        services.save_pool(obj, actor=request.user, channel="staff", ip=_ip(request))
+        services.save_pool(obj, actor=request.user, channel="staff", ip=client_ip(request))
 
 
 @admin.register(IpAllocation)
@@ -58,16 +55,12 @@ class IpAllocationAdmin(admin.ModelAdmin):
     def change_ip_selected(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return TemplateResponse(request, "admin/action_form.html", {
-                **self.admin_site.each_context(request), "opts": self.model._meta, "title": _("更换公网 IP"),
-                "form": form, "queryset": queryset, "action": "change_ip_selected",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            })
+            return action_page(self, request, queryset, form, "change_ip_selected", _("更换公网 IP"))
         done = 0
         for allocation in queryset.filter(released_at__isnull=True).select_related("server"):
             try:
                 new = services.change_ip(allocation.server, actor=request.user, channel="staff",
-                                         reason=form.cleaned_data["reason"], ip=_ip(request))
+                                         reason=form.cleaned_data["reason"], ip=client_ip(request))
             except (ValidationError, services.NoAddressLeft, services.NoPublicIp) as exc:
                 text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
                 self.message_user(request, f"{allocation.server}: {text}", messages.ERROR)

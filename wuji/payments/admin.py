@@ -6,23 +6,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuji.audit import services as audit
-from wuji.core.admin import ReadOnlyAdmin
+from wuji.core.admin import ReadOnlyAdmin, action_page, client_ip
 from wuji.core.money import MoneyError, yuan_to_fen
 
 from . import services
 from .choices import BankTransferStatus
 from .models import BankTransfer, PaymentNotice, TopUp
 from .storage import decrypted_bytes
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @admin.register(TopUp)
@@ -87,7 +82,7 @@ class BankTransferAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         transfer = get_object_or_404(BankTransfer.objects.select_related("customer").exclude(receipt=""), pk=pk)
         audit.record_data_access(staff=request.user, subject=transfer.customer, field="bank_receipt",
-                                 reason=_("核对对公转账"), target=transfer, ip=_ip(request))
+                                 reason=_("核对对公转账"), target=transfer, ip=client_ip(request))
         response = HttpResponse(decrypted_bytes(transfer.receipt), content_type=transfer.receipt_content_type)
         response["Cache-Control"] = "private, no-store"
         return response
@@ -96,10 +91,7 @@ class BankTransferAdmin(ReadOnlyAdmin):
         form = form_class(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             return form.cleaned_data
-        return TemplateResponse(request, "admin/action_form.html", {
-            **self.admin_site.each_context(request), "opts": self.model._meta, "title": title, "form": form,
-            "queryset": queryset, "action": action, "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        })
+        return action_page(self, request, queryset, form, action, title)
 
     @admin.action(description=gettext_lazy("确认到账并入账（填写实际到账金额）"), permissions=["review"])
     def confirm_selected(self, request, queryset):
@@ -111,7 +103,8 @@ class BankTransferAdmin(ReadOnlyAdmin):
             return result
         transfer = queryset.get()
         try:
-            services.confirm_bank_transfer(transfer, request.user, received_fen=result["received"], ip=_ip(request))
+            services.confirm_bank_transfer(transfer, request.user, received_fen=result["received"],
+                                           ip=client_ip(request))
         except services.PaymentError as exc:
             self.message_user(request, f"{transfer}: {exc}", messages.ERROR)
         else:
@@ -126,7 +119,7 @@ class BankTransferAdmin(ReadOnlyAdmin):
         done = 0
         for transfer in queryset.filter(status=BankTransferStatus.PENDING):
             try:
-                services.reject_bank_transfer(transfer, request.user, reason=result["reason"], ip=_ip(request))
+                services.reject_bank_transfer(transfer, request.user, reason=result["reason"], ip=client_ip(request))
                 done += 1
             except services.PaymentError as exc:
                 self.message_user(request, f"{transfer}: {exc}", messages.ERROR)

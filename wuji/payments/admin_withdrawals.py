@@ -3,31 +3,15 @@ call, give up on a leg) and bank accounts (masked; the full details only with a 
 
 from django import forms
 from django.contrib import admin, messages
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuji.audit import services as audit
+from wuji.core.admin import ReasonForm, action_page, client_ip
 
 from . import withdrawals
 from .choices import RefundLegStatus, WithdrawalStatus
 from .models import BankAccount, Refund, Withdrawal
-
-
-def _ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def _action_page(model_admin, request, queryset, form, action: str, title):
-    return TemplateResponse(request, "admin/action_form.html", {
-        **model_admin.admin_site.each_context(request), "opts": model_admin.model._meta, "title": title,
-        "form": form, "queryset": queryset, "action": action,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-    })
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ReferenceForm(forms.Form):
@@ -78,16 +62,16 @@ class WithdrawalAdmin(ReadOnly):
     @admin.action(description=gettext_lazy("通过所选提现"), permissions=["change"])
     def approve(self, request, queryset):
         self._each(request, queryset.filter(status=WithdrawalStatus.AWAITING_APPROVAL), lambda w:
-                   withdrawals.approve_withdrawal(w, staff=request.user, ip=_ip(request)), _("已通过：%(row)s"))
+                   withdrawals.approve_withdrawal(w, staff=request.user, ip=client_ip(request)), _("已通过：%(row)s"))
 
     @admin.action(description=gettext_lazy("驳回所选提现（需填写原因）"), permissions=["change"])
     def reject(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "reject", _("驳回提现"))
+            return action_page(self, request, queryset, form, "reject", _("驳回提现"))
         self._each(request, queryset.filter(status=WithdrawalStatus.AWAITING_APPROVAL), lambda w:
                    withdrawals.reject_withdrawal(w, staff=request.user, reason=form.cleaned_data["reason"],
-                                                 ip=_ip(request)), _("已驳回：%(row)s"))
+                                                 ip=client_ip(request)), _("已驳回：%(row)s"))
         return None
 
 
@@ -104,25 +88,25 @@ class RefundAdmin(ReadOnly):
     def mark_paid(self, request, queryset):
         form = ReferenceForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "mark_paid", _("确认银行转账已打款"))
+            return action_page(self, request, queryset, form, "mark_paid", _("确认银行转账已打款"))
         self._each(request, queryset.filter(status=RefundLegStatus.PENDING), lambda r:
                    withdrawals.mark_bank_payout_paid(r, staff=request.user, reference=form.cleaned_data["reference"],
-                                                     ip=_ip(request)), _("已确认打款：%(row)s"))
+                                                     ip=client_ip(request)), _("已确认打款：%(row)s"))
         return None
 
     @admin.action(description=gettext_lazy("重新向支付渠道发起退款"), permissions=["change"])
     def retry(self, request, queryset):
         self._each(request, queryset.filter(status=RefundLegStatus.PENDING), lambda r:
-                   withdrawals.retry_refund(r, staff=request.user, ip=_ip(request)), _("已重新发起：%(row)s"))
+                   withdrawals.retry_refund(r, staff=request.user, ip=client_ip(request)), _("已重新发起：%(row)s"))
 
     @admin.action(description=gettext_lazy("标记失败并退回客户余额（需填写原因）"), permissions=["change"])
     def mark_failed(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "mark_failed", _("退款失败"))
+            return action_page(self, request, queryset, form, "mark_failed", _("退款失败"))
         self._each(request, queryset.filter(status=RefundLegStatus.PENDING), lambda r:
                    withdrawals.fail_refund(r, staff=request.user, reason=form.cleaned_data["reason"],
-                                           ip=_ip(request)), _("已退回余额：%(row)s"))
+                                           ip=client_ip(request)), _("已退回余额：%(row)s"))
         return None
 
 
@@ -148,10 +132,10 @@ class BankAccountAdmin(ReadOnly):
     def reveal(self, request, queryset):
         form = ReasonForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):
-            return _action_page(self, request, queryset, form, "reveal", _("查看银行账户"))
+            return action_page(self, request, queryset, form, "reveal", _("查看银行账户"))
         for account in queryset.select_related("customer"):
             audit.record_data_access(staff=request.user, subject=account.customer, field="bank_account",
-                                     reason=form.cleaned_data["reason"], target=account, ip=_ip(request))
+                                     reason=form.cleaned_data["reason"], target=account, ip=client_ip(request))
             details = withdrawals.bank_details(account)
             self.message_user(request, f"#{account.pk} {details['holder']} · {details['bank']} {details['branch']} · "
                                        f"{details['number']}")
