@@ -414,3 +414,12 @@ WUJI_COMPANY_CREDIT_CODE = os.environ.get("WUJI_COMPANY_CREDIT_CODE", "")
 # Contract numbers: <prefix>-<year>-<6-digit serial>, e.g. WJ-HT-2026-000001.
 WUJI_CONTRACT_NUMBER_PREFIX = os.environ.get("WUJI_CONTRACT_NUMBER_PREFIX", "WJ-HT")
 
+
+# --- issue 5: metrics
+# Node health: how often every compute node's hypervisor is asked for its version and free capacity.
+WUJI_NODE_CHECK_SECONDS = int(os.environ.get("WUJI_NODE_CHECK_SECONDS", "60"))
+# Server metrics (wuji.compute.metrics, decision 0026): one sample of every running server per interval,
+# kept WUJI_METRICS_RETENTION_HOURS (default 7 days), purged hourly WUJI_METRICS_PURGE_BATCH rows at a time.
+WUJI_METRICS_INTERVAL_SECONDS = int(os.environ.get("WUJI_METRICS_INTERVAL_SECONDS", "60"))
+WUJI_METRICS_RETENTION_HOURS = int(os.environ.get("WUJI_METRICS_RETENTION_HOURS", str(7 * 24)))
+WUJI_METRICS_PURGE_BATCH = int(os.environ.get("WUJI_METRICS_PURGE_BATCH", "10000"))

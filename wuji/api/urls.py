@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import metrics, views
 
 app_name = "api"
 
@@ -32,5 +32,7 @@ urlpatterns = [
     path("", include("wuji.billing.api.urls")),
     path("", include("wuji.payments.api.urls")),
     path("finance/", include("wuji.finance.api.urls")),
+    # issue 5: metrics
+    path("servers/<int:pk>/metrics/", metrics.ServerMetricsView.as_view(), name="server-metrics"),
     path("", include(router.urls)),
 ]

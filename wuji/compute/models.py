@@ -1,22 +1,35 @@
 """Compute: hypervisor nodes and the servers customers pay for (three states, after Nova)."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import PowerState, SuspensionReason, TaskState, VmState
+from .validators import validate_libvirt_uri
+
+RATIO_VALIDATORS = [MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("64"))]
+
+
+def ratio_field(verbose_name) -> models.DecimalField:
+    return models.DecimalField(verbose_name=verbose_name, max_digits=5, decimal_places=2, default=Decimal("1"),
+                               validators=RATIO_VALIDATORS)
 
 
 class Node(models.Model):
-    """A compute node reached by its libvirt URI. `virt_type` is a setting, never guessed (see docs)."""
+    """A compute node reached by its libvirt URI. `virt_type` is a setting, never guessed (see docs).
+
+    Placement may allocate up to capacity × allocation ratio of each resource (overcommit when the ratio is
+    above 1, a reserve when below)."""
 
     name = models.SlugField(verbose_name=_("name"), max_length=64, unique=True)
     region = models.ForeignKey(
         to="catalog.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="nodes"
     )
-    uri = models.CharField(verbose_name=_("libvirt URI"), max_length=255)
+    uri = models.CharField(verbose_name=_("libvirt URI"), max_length=255, validators=[validate_libvirt_uri])
     virt_type = models.CharField(
         verbose_name=_("virtualisation type"), max_length=8, choices=[("qemu", "qemu (TCG)"), ("kvm", "kvm")],
         default="qemu",
@@ -25,6 +38,9 @@ class Node(models.Model):
     vcpus = models.PositiveIntegerField(verbose_name=_("vCPU capacity"))
     memory_mib = models.PositiveIntegerField(verbose_name=_("memory capacity (MiB)"))
     disk_gib = models.PositiveIntegerField(verbose_name=_("disk capacity (GiB)"))
+    cpu_allocation_ratio = ratio_field(_("vCPU allocation ratio"))
+    ram_allocation_ratio = ratio_field(_("memory allocation ratio"))
+    disk_allocation_ratio = ratio_field(_("disk allocation ratio"))
     is_enabled = models.BooleanField(verbose_name=_("accepts new servers"), default=True)
 
     class Meta:
@@ -38,6 +54,18 @@ class Node(models.Model):
     @property
     def is_test_hypervisor(self) -> bool:
         return self.uri.startswith(("test://", "fake://"))
+
+    @property
+    def allocatable_vcpus(self) -> int:
+        return int(self.vcpus * self.cpu_allocation_ratio)
+
+    @property
+    def allocatable_memory_mib(self) -> int:
+        return int(self.memory_mib * self.ram_allocation_ratio)
+
+    @property
+    def allocatable_disk_gib(self) -> int:
+        return int(self.disk_gib * self.disk_allocation_ratio)
 
 
 class Server(models.Model):
@@ -93,3 +121,61 @@ class Server(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.uuid})"
+
+
+class NodeHealth(models.Model):
+    """What the last periodic check of a node found (`wuji.compute.nodes.check_node`).
+
+    Kept apart from Node so that staff editing a node's settings never overwrite what the check wrote, and
+    the check never overwrites their edit. The hypervisor's figures are the last ones it reported."""
+
+    node = models.OneToOneField(
+        to=Node, verbose_name=_("node"), on_delete=models.CASCADE, primary_key=True, related_name="health"
+    )
+    is_reachable = models.BooleanField(verbose_name=_("reachable"))
+    hypervisor = models.CharField(verbose_name=_("hypervisor"), max_length=32, blank=True)
+    version = models.CharField(verbose_name=_("hypervisor version"), max_length=32, blank=True)
+    host_vcpus = models.PositiveIntegerField(verbose_name=_("host CPUs"), null=True, blank=True)
+    host_memory_mib = models.PositiveIntegerField(verbose_name=_("host memory (MiB)"), null=True, blank=True)
+    free_memory_mib = models.PositiveIntegerField(verbose_name=_("free host memory (MiB)"), null=True, blank=True)
+    instances = models.PositiveIntegerField(verbose_name=_("instances on the host"), null=True, blank=True)
+    checked_at = models.DateTimeField(verbose_name=_("last checked at"))
+    last_error = models.CharField(verbose_name=_("last error"), max_length=500, blank=True)
+    last_error_at = models.DateTimeField(verbose_name=_("last error at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("node health")
+        verbose_name_plural = _("node health")
+
+    def __str__(self) -> str:
+        return f"{self.node_id}: {'up' if self.is_reachable else 'down'}"
+
+
+class ServerSample(models.Model):
+    """One reading of a server's cumulative hypervisor counters (`wuji.compute.metrics`).
+
+    Counters are stored as the hypervisor reports them (they restart from zero when the guest's QEMU
+    process restarts); rates are computed when read. `None` where the hypervisor does not report one.
+    The server is referenced without a database constraint: samples are written in bulk (COPY) and purged
+    by age, and servers are never deleted (they end as `released`)."""
+
+    id = models.BigAutoField(primary_key=True)
+    server = models.ForeignKey(
+        to=Server, verbose_name=_("server"), on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    at = models.DateTimeField(verbose_name=_("sampled at"))
+    cpu_time_ns = models.BigIntegerField(verbose_name=_("CPU time (ns)"))
+    net_rx_bytes = models.BigIntegerField(verbose_name=_("network bytes in"), null=True)
+    net_tx_bytes = models.BigIntegerField(verbose_name=_("network bytes out"), null=True)
+    net_rx_packets = models.BigIntegerField(verbose_name=_("network packets in"), null=True)
+    net_tx_packets = models.BigIntegerField(verbose_name=_("network packets out"), null=True)
+    disk_read_bytes = models.BigIntegerField(verbose_name=_("disk bytes read"), null=True)
+    disk_write_bytes = models.BigIntegerField(verbose_name=_("disk bytes written"), null=True)
+
+    class Meta:
+        verbose_name = _("server sample")
+        verbose_name_plural = _("server samples")
+        indexes = [models.Index(fields=["server", "at"], name="compute_sample_server_at")]
+
+    def __str__(self) -> str:
+        return f"{self.server_id} @ {self.at:%Y-%m-%d %H:%M:%S}"

@@ -267,3 +267,33 @@ def _recover(driver, server: Server) -> int:
         if updated and pending is not None:
             audit.record_outcome(pending, succeeded=False, detail="operation timed out; recovered by the reconciler")
     return updated
+
+
+# --- issue 5: metrics — node health and server metrics (decision 0026) ------------------------------------------
+
+
+@periodic("compute.check_nodes", every=dt.timedelta(seconds=settings.WUJI_NODE_CHECK_SECONDS))
+@task()
+def check_nodes() -> dict:
+    """Record each node's health: reachable, hypervisor version, free capacity, or the error."""
+    from . import nodes
+
+    return nodes.check_nodes(Node.objects.all(), now=clock.now())
+
+
+@periodic("compute.collect_metrics", every=dt.timedelta(seconds=settings.WUJI_METRICS_INTERVAL_SECONDS))
+@task()
+def collect_metrics() -> dict:
+    """Store one sample of every running server's counters (one bulk call per node, one bulk write)."""
+    from . import metrics
+
+    return vars(metrics.collect())
+
+
+@periodic("compute.purge_metrics", every=dt.timedelta(hours=1))
+@task()
+def purge_metrics() -> int:
+    """Delete samples older than WUJI_METRICS_RETENTION_HOURS, in bounded batches."""
+    from . import metrics
+
+    return metrics.purge()

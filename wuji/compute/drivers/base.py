@@ -95,7 +95,10 @@ class HostStats:
 
 @dataclass(frozen=True)
 class InstanceStats:
-    """Cumulative counters; ``None`` where the hypervisor does not report one."""
+    """Cumulative counters; ``None`` where the hypervisor does not report one.
+
+    They restart from zero when the instance's emulator process restarts (power off and on). Network
+    counters are from the guest's side: ``rx`` is traffic into the guest, ``tx`` traffic out of it."""
 
     uuid: str
     cpu_time_ns: int
@@ -104,6 +107,8 @@ class InstanceStats:
     disk_write_bytes: int | None = None
     net_rx_bytes: int | None = None
     net_tx_bytes: int | None = None
+    net_rx_packets: int | None = None
+    net_tx_packets: int | None = None
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,8 @@ class ComputeDriver(abc.ABC):
 
     @abc.abstractmethod
     def get_instance_stats(self, uuids: list[str]) -> list[InstanceStats]:
-        """Counters for the given instances; uuids not on the node are left out."""
+        """Counters for the given instances, read from the node in one bulk call (the metrics collector
+        calls this once per node per run); uuids not on the node are left out."""
 
     @abc.abstractmethod
     def close(self) -> None:

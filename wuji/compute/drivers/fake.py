@@ -37,6 +37,9 @@ from .base import (
 )
 
 HOST_VCPUS = 64
+# The I/O counters of InstanceStats the fake keeps per instance (tests add to them with add_usage).
+COUNTERS = ("disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes", "net_rx_packets",
+            "net_tx_packets")
 HOST_MEMORY_MIB = 256 * 1024
 IMAGE_SIZE_GIB = 1
 
@@ -58,14 +61,18 @@ class FakeInstance:
     boots: int = 0
     cpu_time_ns: int = 0
     running_since_ns: int | None = None
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
 
     def set_power(self, state: str) -> None:
         now = time.monotonic_ns()
         if self.running_since_ns is not None:
             self.cpu_time_ns += now - self.running_since_ns
-        self.running_since_ns = now if state == PowerState.RUNNING else None
         if state == PowerState.RUNNING and self.power_state != PowerState.RUNNING:
+            # A fresh emulator process: like QEMU, every counter starts again from zero.
             self.boots += 1
+            self.cpu_time_ns = 0
+            self.counters = dict.fromkeys(COUNTERS, 0)
+        self.running_since_ns = now if state == PowerState.RUNNING else None
         self.power_state = state
 
     def cpu_time(self) -> int:
@@ -131,6 +138,14 @@ class FakeDriver(ComputeDriver):
         with self.world.lock:
             queue = self.world.failures.setdefault(point, [])
             queue.extend([exc or DriverError(detail=f"injected failure at {point}")] * times)
+
+    def add_usage(self, uuid: str, *, cpu_time_ns: int = 0, **counters: int) -> None:
+        """Let an instance use CPU time, network and disk (names as in InstanceStats), as a guest would."""
+        with self.world.lock:
+            inst = self._get(uuid)
+            inst.cpu_time_ns += cpu_time_ns
+            for name, amount in counters.items():
+                inst.counters[name] += amount  # KeyError for an unknown counter name
 
     def set_reachable(self, reachable: bool) -> None:
         """While unreachable, every contract call raises NodeUnreachable."""
@@ -268,7 +283,7 @@ class FakeDriver(ComputeDriver):
         with self.world.lock:
             self._check("get_instance_stats")
             return [
-                InstanceStats(u, inst.cpu_time(), inst.spec.memory_mib, 0, 0, 0, 0)
+                InstanceStats(u, inst.cpu_time(), inst.spec.memory_mib, **inst.counters)
                 for u in uuids
                 if (inst := self.world.instances.get(u)) is not None
             ]

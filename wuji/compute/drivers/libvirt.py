@@ -16,7 +16,8 @@ that must receive credentials reliably needs its own mechanism.
 On ``test:///default`` (libvirt's in-process test node): shutdown goes
 straight to shut-off, the VNC port is never assigned and consoles cannot be
 opened (``supports_console`` is false), and statistics carry only CPU time and
-memory (disk/net counters are ``None``). Its default pool is ``default-pool``.
+memory (disk/net counters are ``None``; the bulk call returns only the state,
+so CPU time and memory are read from each domain there). Its default pool is ``default-pool``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ import logging
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from .base import (
@@ -58,6 +59,7 @@ else:
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 GIB = 1024**3
 MIB = 1024**2
 DOMAIN_PREFIX = "wuji-"
@@ -214,7 +216,17 @@ def ignoring(*codes: int) -> Iterator[None]:
 
 class Host:
     """Owns the one connection to a node: opens it lazily, reopens it after a
-    drop, and translates libvirt errors into the driver's exceptions."""
+    drop, and translates libvirt errors into the driver's exceptions.
+
+    A drop is noticed two ways: ``isAlive()`` (a local check, no round trip)
+    before each use, which is false once the connection was closed or libvirt
+    saw its socket fail; and a connection error from a call, after which the
+    connection is closed so the next call reconnects. Read-only calls go
+    through :meth:`read`, which reconnects and retries once at once, so a
+    connection that died while idle costs no failed health check or sample.
+    Keepalive probes themselves need a libvirt event loop; the workers run
+    none, so an idle connection is checked when next used (decision 0026).
+    """
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
@@ -247,6 +259,18 @@ class Host:
         if conn is not None:
             with ignoring(libvirt.VIR_ERR_INVALID_CONN, libvirt.VIR_ERR_SYSTEM_ERROR):
                 conn.close()
+
+    def read(self, call: Callable[[Any], T], uuid: str | None = None) -> T:
+        """Run the read-only ``call(connection)``; after a connection error reconnect and retry it once."""
+        try:
+            return call(self.get_connection())
+        except libvirt.libvirtError as err:
+            if not _is_connection_error(err):
+                raise self._translate(err, uuid) from err
+            log.warning("libvirt call to %s failed on a dropped connection; reconnecting once", self.uri)
+            self.close()
+        with self.errors(uuid):
+            return call(self.get_connection())
 
     @contextmanager
     def errors(self, uuid: str | None = None) -> Iterator[None]:
@@ -579,13 +603,14 @@ class LibvirtDriver(ComputeDriver):
                 dom.setMemoryFlags(kib, config | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
 
     def get_info(self, uuid: str) -> InstanceInfo:
-        with self.host.errors(uuid):
-            return self._guest(self.host.get_connection(), uuid).info()
+        return self.host.read(lambda conn: self._guest(conn, uuid).info(), uuid)
 
     def list_instances(self) -> list[str]:
-        with self.host.errors():
-            doms = self.host.get_connection().listAllDomains(0)
-            return [d.UUIDString() for d in doms if d.name() == domain_name(d.UUIDString())]
+        return self.host.read(self._platform_uuids)
+
+    @staticmethod
+    def _platform_uuids(conn: Any) -> list[str]:
+        return [d.UUIDString() for d in conn.listAllDomains(0) if d.name() == domain_name(d.UUIDString())]
 
     def get_console(self, uuid: str) -> ConsoleInfo:
         if not self.capabilities.supports_console:
@@ -598,50 +623,64 @@ class LibvirtDriver(ComputeDriver):
             return ConsoleInfo("vnc", *address)
 
     def get_host_stats(self) -> HostStats:
-        with self.host.errors():
-            conn = self.host.get_connection()
-            _model, memory_mib, cpus, *_ = conn.getInfo()
-            v = conn.getVersion()
-            return HostStats(
-                hypervisor=conn.getType(),
-                version=f"{v // 1_000_000}.{v // 1000 % 1000}.{v % 1000}",
-                vcpus=cpus,
-                memory_mib=memory_mib,
-                free_memory_mib=conn.getFreeMemory() // MIB,
-                instances=len(self.list_instances()),
-            )
+        return self.host.read(self._host_stats)
+
+    def _host_stats(self, conn: Any) -> HostStats:
+        _model, memory_mib, cpus, *_ = conn.getInfo()
+        v = conn.getVersion()
+        return HostStats(
+            hypervisor=conn.getType(),
+            version=f"{v // 1_000_000}.{v // 1000 % 1000}.{v % 1000}",
+            vcpus=cpus,
+            memory_mib=memory_mib,
+            free_memory_mib=conn.getFreeMemory() // MIB,
+            instances=len(self._platform_uuids(conn)),
+        )
 
     def get_instance_stats(self, uuids: list[str]) -> list[InstanceStats]:
-        with self.host.errors():
-            conn = self.host.get_connection()
-            guests = [g for u in uuids if (g := self._lookup(conn, u)) is not None]
-            if not guests:
-                return []
-            wanted = (
-                libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
-                | libvirt.VIR_DOMAIN_STATS_BALLOON
-                | libvirt.VIR_DOMAIN_STATS_BLOCK
-                | libvirt.VIR_DOMAIN_STATS_INTERFACE
-            )
-            records = conn.domainListGetStats([g.dom for g in guests], wanted, 0)
-            return [self._stats(Guest(dom), rec) for dom, rec in records]
+        if not uuids:
+            return []
+        return self.host.read(lambda conn: self._instance_stats(conn, set(uuids)))
 
     @staticmethod
-    def _stats(guest: Guest, rec: dict[str, Any]) -> InstanceStats:
+    def _instance_stats(conn: Any, wanted: set[str]) -> list[InstanceStats]:
+        """One ``getAllDomainStats`` round trip for every domain on the node, filtered to ours (domains of
+        other tenants of the node are never read further)."""
+        groups = (
+            libvirt.VIR_DOMAIN_STATS_CPU_TOTAL
+            | libvirt.VIR_DOMAIN_STATS_BALLOON
+            | libvirt.VIR_DOMAIN_STATS_BLOCK
+            | libvirt.VIR_DOMAIN_STATS_INTERFACE
+        )
+        found = []
+        for dom, rec in conn.getAllDomainStats(groups, 0):
+            uuid = dom.UUIDString()
+            if uuid in wanted and dom.name() == domain_name(uuid):
+                found.append(LibvirtDriver._stats(Guest(dom), uuid, rec))
+        return found
+
+    @staticmethod
+    def _stats(guest: Guest, uuid: str, rec: dict[str, Any]) -> InstanceStats:
         def total(group: str, key: str) -> int | None:
             if f"{group}.count" not in rec:  # not reported by this hypervisor
                 return None
             return sum(rec.get(f"{group}.{i}.{key}", 0) for i in range(rec[f"{group}.count"]))
 
-        info = guest.info()
+        if "cpu.time" in rec and "balloon.current" in rec:
+            cpu_time_ns, memory_mib = rec["cpu.time"], rec["balloon.current"] // 1024
+        else:  # test:///default reports only the state in bulk: ask the (in-process) domain itself
+            info = guest.info()
+            cpu_time_ns, memory_mib = rec.get("cpu.time", info.cpu_time_ns), info.memory_mib
         return InstanceStats(
-            uuid=info.uuid,
-            cpu_time_ns=rec.get("cpu.time", info.cpu_time_ns),
-            memory_mib=rec["balloon.current"] // 1024 if "balloon.current" in rec else info.memory_mib,
+            uuid=uuid,
+            cpu_time_ns=cpu_time_ns,
+            memory_mib=memory_mib,
             disk_read_bytes=total("block", "rd.bytes"),
             disk_write_bytes=total("block", "wr.bytes"),
             net_rx_bytes=total("net", "rx.bytes"),
             net_tx_bytes=total("net", "tx.bytes"),
+            net_rx_packets=total("net", "rx.pkts"),
+            net_tx_packets=total("net", "tx.pkts"),
         )
 
     def close(self) -> None:

@@ -374,7 +374,8 @@ def test_instance_stats_cover_known_uuids_only(leg: Leg) -> None:
     assert sorted(s.uuid for s in stats) == sorted([a.uuid, b.uuid])
     for s in stats:
         assert s.cpu_time_ns >= 0 and s.memory_mib == 128
-        for counter in (s.disk_read_bytes, s.disk_write_bytes, s.net_rx_bytes, s.net_tx_bytes):
+        for counter in (s.disk_read_bytes, s.disk_write_bytes, s.net_rx_bytes, s.net_tx_bytes, s.net_rx_packets,
+                        s.net_tx_packets):
             assert counter is None or counter >= 0
     assert leg.driver.get_instance_stats([]) == []
 

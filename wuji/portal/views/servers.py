@@ -18,6 +18,7 @@ from wuji.network import services as network
 from .. import once
 from ..forms import ServerActionForm
 from ..http import client_ip
+from .metrics import server_metrics_context
 from .payg import server_meter_context as payg_meter_context
 from .security import step_up_redirect
 
@@ -62,6 +63,7 @@ def server_detail(request, pk: int):
         "images": catalog.images(),
         "root_password": shown_password,
         **payg_meter_context(request.user, server),
+        **server_metrics_context(server),
         "reinstall_key": uuid.uuid4(),
         "refresh": in_flight(server) and not shown_password,
         "demo_hypervisor": server.node is not None and server.node.is_test_hypervisor,
