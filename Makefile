@@ -7,12 +7,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/wuji_ci
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgres e2e lint system venv bench clean
+.PHONY: demo test test-sqlite test-postgres e2e lint system guest-image venv bench clean
 
-demo: venv  ## run the platform on the embedded default (SQLite, demo catalogue, test hypervisor)
+# WUJI_DEMO_QEMU=1 make demo: also a real qemu:///system node (Hong Kong) booting the tiny guest.
+demo: venv $(if $(filter 1,$(WUJI_DEMO_QEMU)),system) guest-image  ## run the platform on the embedded default (SQLite, demo catalogue, test hypervisor)
 	WUJI_SANDBOX_PAYMENTS=1 $(BIN)/wuji demo --port $(PORT)
 
-test: system venv  ## the whole suite on SQLite (with the browser and real-QEMU legs) and on PostgreSQL
+test: system venv guest-image  ## the whole suite on SQLite (with the browser and real-QEMU legs) and on PostgreSQL
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
@@ -23,7 +24,7 @@ test-postgres:
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -p no:cacheprovider --create-db -m "not e2e" \
 		--ignore=wuji/compute/tests/test_driver_contract.py
 
-e2e: system venv
+e2e: system venv guest-image
 	$(BIN)/python -m pytest -p no:cacheprovider -m e2e
 
 lint: venv
@@ -34,6 +35,9 @@ bench: venv
 
 system:  ## apt packages, /dev/kvm fix, libvirtd + virtlogd (idempotent)
 	$(SUDO) scripts/setup-libvirt.sh
+
+guest-image: $(BIN)/python  ## the tiny bootable guest (kernel, initramfs, two marked disks) in the libvirt pool
+	$(SUDO) scripts/build-guest-image.sh
 
 $(BIN)/python:
 	$(SUDO) scripts/setup-libvirt.sh --packages-only

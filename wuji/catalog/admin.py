@@ -15,7 +15,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 @admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_zh", "os_family", "volume", "is_active"]
+    list_display = ["code", "name_zh", "os_family", "volume", "kernel_volume", "is_active"]
 
 
 @admin.register(Price)

@@ -57,17 +57,38 @@ class Plan(BilingualName):
 
 
 class Image(BilingualName):
-    """An OS image: a base volume in each node's storage pool that server disks overlay."""
+    """An OS image: a base volume in each node's storage pool that server disks overlay.
+
+    With a kernel volume (in the same pool) a server boots that kernel directly, with the initrd and
+    command line given, instead of booting its disk through the firmware (decision 0021: the tiny guest).
+    """
 
     code = models.SlugField(verbose_name=_("code"), max_length=32, unique=True)
     os_family = models.CharField(verbose_name=_("OS family"), max_length=16, default="linux")
     volume = models.CharField(verbose_name=_("base volume"), max_length=100)
+    kernel_volume = models.CharField(
+        verbose_name=_("kernel volume"), max_length=100, blank=True, help_text=_("blank: boot the disk")
+    )
+    initrd_volume = models.CharField(verbose_name=_("initrd volume"), max_length=100, blank=True)
+    kernel_cmdline = models.CharField(verbose_name=_("kernel command line"), max_length=255, blank=True)
     is_active = models.BooleanField(verbose_name=_("available"), default=True)
 
     class Meta:
         verbose_name = _("OS image")
         verbose_name_plural = _("OS images")
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kernel_volume="") | models.Q(initrd_volume="", kernel_cmdline=""),
+                name="catalog_image_initrd_and_cmdline_need_a_kernel",
+                violation_error_message=_("指定 initrd 或内核命令行时必须同时指定内核卷。"),
+            ),
+        ]
+
+    @property
+    def volumes(self) -> tuple[str, ...]:
+        """Every pool volume a server of this image needs."""
+        return tuple(v for v in (self.volume, self.kernel_volume, self.initrd_volume) if v)
 
 
 class Price(models.Model):

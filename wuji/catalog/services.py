@@ -53,3 +53,22 @@ def hourly_price_in_force(*, plan: Plan, region: Region, at=None) -> HourlyPrice
     if price is None:
         raise NotOnSale(_("该配置在此地域暂不支持按量付费。"))
     return price
+
+
+def register_image(*, code: str, volume: str, kernel_volume: str = "", initrd_volume: str = "",
+                   kernel_cmdline: str = "", name_zh: str | None = None, name_en: str | None = None) -> Image:
+    """Create or update the catalogue entry of an OS image whose volumes are already in the nodes' pools.
+
+    Staff tooling (`wuji image register`, the demo): every boot field is set as given, so registering an
+    image without a kernel makes it boot its disk again. Names are kept on update unless given; a new
+    image is named after its code. Raises ValidationError for an inconsistent entry (e.g. an initrd
+    without a kernel), leaving the catalogue unchanged.
+    """
+    image = Image.objects.filter(code=code).first() or Image(code=code, name_zh=code, name_en=code)
+    image.volume, image.kernel_volume, image.initrd_volume = volume, kernel_volume, initrd_volume
+    image.kernel_cmdline = kernel_cmdline
+    image.name_zh = name_zh or image.name_zh
+    image.name_en = name_en or image.name_en
+    image.full_clean()
+    image.save()
+    return image

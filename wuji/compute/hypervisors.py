@@ -14,7 +14,7 @@ DEMO_IMAGE_GIB = 1
 
 
 def prepare_demo_hypervisors(log=print) -> None:
-    volumes = list(Image.objects.filter(is_active=True).values_list("volume", flat=True))
+    volumes = sorted({volume for image in Image.objects.filter(is_active=True) for volume in image.volumes})
     for node in Node.objects.filter(uri__startswith="test://"):
         driver = driver_for(node)
         for volume in volumes:

@@ -33,7 +33,9 @@ def driver_for(node: Node):
 def _spec(server: Server, image: Image, password: str | None) -> InstanceSpec:
     return InstanceSpec(
         uuid=str(server.uuid), name=server.name, vcpus=server.vcpus, memory_mib=server.memory_mib,
-        disk_gib=server.disk_gib, image=ImageRef(volume=image.volume, os_family=image.os_family),
+        disk_gib=server.disk_gib,
+        image=ImageRef(volume=image.volume, os_family=image.os_family, kernel=image.kernel_volume,
+                       initrd=image.initrd_volume, cmdline=image.kernel_cmdline),
         root_password=password,
     )
 

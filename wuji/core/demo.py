@@ -2,6 +2,8 @@
 
 The one node is in the mainland region; the Hong Kong region is on sale but has no node yet, so an
 order there is refused as sold out (售罄) until staff add a node — the demo shows that refusal too.
+With WUJI_DEMO_QEMU=1, `wuji demo` adds that node: the real qemu:///system of this machine, where the
+"tiny-linux" image is the tiny bootable guest of scripts/build-guest-image.sh (decision 0021).
 
 Used by `wuji demo` and by the tests, so the demo is exactly what the tests exercise.
 """
@@ -13,7 +15,9 @@ from pathlib import Path
 from django.db import transaction
 
 from wuji.agreements import services as agreements
-from wuji.catalog.models import HourlyPrice, Image, Plan, Price, Region
+from wuji.catalog import services as catalog
+from wuji.catalog.models import HourlyPrice, Plan, Price, Region
+from wuji.compute import tinyguest
 from wuji.compute.models import Node
 
 AGREEMENT_FILE = Path(__file__).resolve().parent.parent / "agreements" / "fixtures" / "service-agreement-2022-11-27.md"
@@ -65,8 +69,8 @@ def load_catalogue(*, node_uri: str = "test:///default", storage_pool: str = "de
             HourlyPrice.objects.get_or_create(
                 plan=plan, region=regions[region_code], effective_from=EPOCH,
                 defaults={"running_per_hour": Decimal(running), "stopped_per_hour": Decimal(stopped)})
-    for code, zh, en, volume in IMAGES:
-        Image.objects.update_or_create(code=code, defaults={"name_zh": zh, "name_en": en, "volume": volume})
+    for code, zh, en, volume in IMAGES:  # boot fields cleared: a demo without QEMU boots nothing for real
+        catalog.register_image(code=code, volume=volume, name_zh=zh, name_en=en)
     node, _ = Node.objects.update_or_create(
         name="demo-node-1",
         defaults={"region": regions["cn-ganzhou"], "uri": node_uri, "virt_type": "qemu",
@@ -75,6 +79,27 @@ def load_catalogue(*, node_uri: str = "test:///default", storage_pool: str = "de
     agreements.publish(version="2022-11-27", title="武极云用户服务协议", body=AGREEMENT_FILE.read_text("utf-8"),
                        effective_at=EPOCH)
     return {"regions": regions, "node": node}
+
+
+QEMU_NODE = "demo-qemu-1"
+
+
+@transaction.atomic
+def add_qemu_node() -> Node:
+    """The demo's Hong Kong node on this machine's real libvirtd, with "tiny-linux" as the tiny guest.
+
+    Needs scripts/setup-libvirt.sh (the daemon) and scripts/build-guest-image.sh (the volumes). Other
+    images have no volume on that node: an order of them there fails with "image not available".
+    """
+    catalog.register_image(code=tinyguest.DEMO_IMAGE_CODE, volume=tinyguest.DISK_VOLUMES[0],
+                           kernel_volume=tinyguest.KERNEL_VOLUME, initrd_volume=tinyguest.INITRD_VOLUME,
+                           kernel_cmdline=tinyguest.CMDLINE)
+    node, _ = Node.objects.update_or_create(
+        name=QEMU_NODE,
+        defaults={"region": Region.objects.get(code="hk"), "uri": "qemu:///system", "virt_type": "qemu",
+                  "storage_pool": "default", "vcpus": 4, "memory_mib": 8192, "disk_gib": 200},
+    )
+    return node
 
 
 def image_volumes() -> list[str]:

@@ -121,7 +121,7 @@ class FakeDriver(ComputeDriver):
     # --- test helpers ---------------------------------------------------------
 
     def add_image(self, volume: str) -> None:
-        """Register a base image volume (spawning from anything else raises InvalidImage)."""
+        """Register an image volume: a disk's base, a kernel or an initrd (any other raises InvalidImage)."""
         with self.world.lock:
             self.world.images.add(volume)
 
@@ -165,8 +165,9 @@ class FakeDriver(ComputeDriver):
             raise InstanceNotFound(detail=uuid) from None
 
     def _check_image(self, spec: InstanceSpec) -> None:
-        if spec.image.volume not in self.world.images:
-            raise InvalidImage(detail=f"no image volume {spec.image.volume!r}")
+        for volume in spec.image.volumes:  # the disk's base, and the kernel and initrd of a direct boot
+            if volume not in self.world.images:
+                raise InvalidImage(detail=f"no image volume {volume!r}")
         if spec.disk_gib < IMAGE_SIZE_GIB:
             raise InvalidImage(detail="image is larger than the disk")
 

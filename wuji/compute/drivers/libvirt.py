@@ -6,7 +6,9 @@ configured storage pool, a qcow2 overlay whose backing store is the image
 volume. Guests get no network interface (tests must never send traffic to a
 guest; networking is configured separately), a VNC display on 127.0.0.1 and
 a serial console on a pty, logged to ``<serial_log_dir>/wuji-<uuid>.serial.log``
-on a real qemu ``/system`` node.
+on a real qemu ``/system`` node. An image with a kernel volume is booted directly
+(``<os><kernel/><initrd/><cmdline/>``, paths of volumes in the same pool); the others
+boot their disk through the firmware.
 
 ``root_password``/``ssh_keys`` go through the QEMU guest agent
 (``setUserPassword``/``authorizedSSHKeysSet``) right after boot; where that is
@@ -64,6 +66,7 @@ GIB = 1024**3
 MIB = 1024**2
 DOMAIN_PREFIX = "wuji-"
 DEFAULT_SERIAL_LOG_DIR = "/var/log/libvirt/qemu"
+DEFAULT_KERNEL_CMDLINE = "console=ttyS0"  # a directly booted kernel talks on the logged serial console
 
 
 def domain_name(uuid: str) -> str:
@@ -124,6 +127,36 @@ class VncConfig:
 
 
 @dataclass(frozen=True)
+class KernelBoot:
+    """Direct kernel boot: ``<os>`` gets ``<kernel>``, ``<initrd>`` and ``<cmdline>`` (paths on the node)."""
+
+    kernel: str
+    initrd: str | None = None
+    cmdline: str = DEFAULT_KERNEL_CMDLINE
+
+    TAGS = ("kernel", "initrd", "cmdline")
+
+    def apply(self, os_el: ET.Element) -> None:
+        """Write the boot elements right after ``<type>``, where libvirt puts them."""
+        position = 1
+        for tag, value in zip(self.TAGS, (self.kernel, self.initrd, self.cmdline), strict=True):
+            if value:
+                el = ET.Element(tag)
+                el.text = value
+                os_el.insert(position, el)
+                position += 1
+
+    @classmethod
+    def rewrite(cls, os_el: ET.Element, boot: KernelBoot | None) -> None:
+        """Replace whatever direct-boot elements ``os_el`` has with ``boot``'s (None: firmware boot)."""
+        for tag in cls.TAGS:
+            for el in os_el.findall(tag):
+                os_el.remove(el)
+        if boot is not None:
+            boot.apply(os_el)
+
+
+@dataclass(frozen=True)
 class DomainConfig:
     """A guest definition. Deliberately has no network interface."""
 
@@ -136,6 +169,7 @@ class DomainConfig:
     serial: SerialConfig
     graphics: VncConfig
     arch: str = "x86_64"
+    kernel: KernelBoot | None = None  # None: boot the disk through the firmware
 
     def to_xml(self) -> str:
         dom = ET.Element("domain", type=self.virt_type)
@@ -147,6 +181,8 @@ class DomainConfig:
         os_el = _sub(dom, "os")
         _sub(os_el, "type", "hvm", arch=self.arch)
         _sub(os_el, "boot", dev="hd")
+        if self.kernel is not None:
+            self.kernel.apply(os_el)
         features = _sub(dom, "features")
         _sub(features, "acpi")  # without ACPI a guest cannot be shut down gracefully
         _sub(features, "apic")
@@ -419,17 +455,40 @@ class LibvirtDriver(ComputeDriver):
                 return None
             raise
 
-    def _image(self, pool: Any, spec: InstanceSpec) -> Any:
-        """The image volume for ``spec``; raises InvalidImage if it cannot back the disk."""
-        vol = self._volume(pool, spec.image.volume)
+    def _image_volume(self, pool: Any, name: str) -> Any:
+        """A volume an image needs; raises InvalidImage if the pool has none of that name."""
+        vol = self._volume(pool, name)
         if vol is None:  # maybe copied into the pool directory by hand
             pool.refresh(0)
-            vol = self._volume(pool, spec.image.volume)
+            vol = self._volume(pool, name)
         if vol is None:
-            raise InvalidImage(detail=f"no volume {spec.image.volume!r} in pool {self.pool!r}")
+            raise InvalidImage(detail=f"no volume {name!r} in pool {self.pool!r}")
+        return vol
+
+    def _image(self, pool: Any, spec: InstanceSpec) -> Any:
+        """The image volume for ``spec``; raises InvalidImage if it cannot back the disk."""
+        vol = self._image_volume(pool, spec.image.volume)
         if vol.info()[1] > spec.disk_gib * GIB:
             raise InvalidImage(detail=f"{spec.image.volume!r} is larger than {spec.disk_gib} GiB")
         return vol
+
+    def _kernel_boot(self, pool: Any, spec: InstanceSpec) -> KernelBoot | None:
+        """The direct kernel boot of ``spec``'s image, None for firmware boot; InvalidImage if a volume is missing."""
+        image = spec.image
+        if not image.kernel:
+            return None
+        kernel = self._image_volume(pool, image.kernel).path()
+        initrd = self._image_volume(pool, image.initrd).path() if image.initrd else None
+        return KernelBoot(kernel, initrd, image.cmdline or DEFAULT_KERNEL_CMDLINE)
+
+    def _set_kernel_boot(self, conn: Any, guest: Guest, boot: KernelBoot | None) -> None:
+        """Make the persistent definition boot as ``boot`` says (a reinstall may change the kernel)."""
+        xml = ET.fromstring(guest.dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        os_el = xml.find("os")
+        before = ET.tostring(os_el)
+        KernelBoot.rewrite(os_el, boot)
+        if ET.tostring(os_el) != before:
+            conn.defineXML(ET.tostring(xml, encoding="unicode"))
 
     def _create_overlay(self, pool: Any, spec: InstanceSpec, image: Any) -> str:
         self._delete_overlay(pool, spec.uuid)  # a leftover of a failed attempt, never in use
@@ -447,7 +506,7 @@ class LibvirtDriver(ComputeDriver):
             with ignoring(libvirt.VIR_ERR_NO_STORAGE_VOL):
                 vol.delete(0)
 
-    def _domain_config(self, spec: InstanceSpec, disk_path: str) -> DomainConfig:
+    def _domain_config(self, spec: InstanceSpec, disk_path: str, boot: KernelBoot | None = None) -> DomainConfig:
         log_file = self.serial_log_path(spec.uuid)
         return DomainConfig(
             virt_type=self.virt_type,
@@ -458,6 +517,7 @@ class LibvirtDriver(ComputeDriver):
             disk=DiskConfig(disk_path),
             serial=SerialConfig(log_file),
             graphics=VncConfig(),
+            kernel=boot,
         )
 
     def _apply_credentials(self, guest: Guest, spec: InstanceSpec) -> None:
@@ -505,9 +565,10 @@ class LibvirtDriver(ComputeDriver):
                 raise InstanceExists(detail=spec.uuid)
             pool = self._pool(conn)
             image = self._image(pool, spec)
+            boot = self._kernel_boot(pool, spec)
             try:
                 disk_path = self._create_overlay(pool, spec, image)
-                guest = Guest(conn.defineXML(self._domain_config(spec, disk_path).to_xml()))
+                guest = Guest(conn.defineXML(self._domain_config(spec, disk_path, boot).to_xml()))
                 guest.start()
             except BaseException:
                 try:
@@ -562,8 +623,10 @@ class LibvirtDriver(ComputeDriver):
             guest = self._guest(conn, spec.uuid)
             pool = self._pool(conn)
             image = self._image(pool, spec)
+            boot = self._kernel_boot(pool, spec)
             guest.force_off()
             self._create_overlay(pool, spec, image)  # deletes the old overlay first
+            self._set_kernel_boot(conn, guest, boot)
             guest.start()
             self._apply_credentials(guest, spec)
 

@@ -3,8 +3,10 @@
 Legs: the in-memory FakeDriver; libvirt's in-process ``test:///default``
 (skipped only when the libvirt binding is missing); and, opt-in with
 ``WUJI_TEST_LIBVIRT_SYSTEM=1``, a real ``qemu:///system`` node with a ``default``
-pool (run scripts/setup-libvirt.sh first; its guests have an empty disk, so
-they sit in the firmware and ignore ACPI - power_off then forces them off).
+pool (run scripts/setup-libvirt.sh first; its contract guests have an empty disk,
+so they sit in the firmware and ignore ACPI - power_off then forces them off).
+On that node the proof at the end boots the tiny guest of
+scripts/build-guest-image.sh and follows it through its serial console.
 
 No Django database is needed: these are plain pytest tests.
 """
@@ -13,12 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import uuid as uuid_lib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
 
+from wuji.compute import tinyguest
 from wuji.compute.drivers import (
     ComputeDriver,
     DriverError,
@@ -34,7 +38,14 @@ from wuji.compute.drivers import (
     reset_fake_drivers,
 )
 from wuji.compute.drivers.fake import FailingFakeDriver, FakeDriver
-from wuji.compute.drivers.libvirt import DiskConfig, DomainConfig, SerialConfig, VncConfig, VolumeConfig
+from wuji.compute.drivers.libvirt import (
+    DiskConfig,
+    DomainConfig,
+    KernelBoot,
+    SerialConfig,
+    VncConfig,
+    VolumeConfig,
+)
 
 try:
     import libvirt
@@ -58,14 +69,14 @@ class Leg:
         self.driver = driver
         self.created: list[str] = []
 
-    def spec(self, image: str = IMAGES[0], disk_gib: int = 2, uuid: str | None = None) -> InstanceSpec:
+    def spec(self, image: str | ImageRef = IMAGES[0], disk_gib: int = 2, uuid: str | None = None) -> InstanceSpec:
         return InstanceSpec(
             uuid=uuid or str(uuid_lib.uuid4()),
             name="contract test",
             vcpus=1,
             memory_mib=128,
             disk_gib=disk_gib,
-            image=ImageRef(image),
+            image=image if isinstance(image, ImageRef) else ImageRef(image),
             root_password="s3cret!",
             ssh_keys=("ssh-ed25519 AAAAC3Nza test",),
         )
@@ -140,19 +151,14 @@ def test_node_keepalive() -> Iterator[None]:
     conn.close()
 
 
+OPT_IN_SYSTEM = pytest.mark.skipif(
+    os.environ.get("WUJI_TEST_LIBVIRT_SYSTEM") != "1",
+    reason="real QEMU leg is opt-in: WUJI_TEST_LIBVIRT_SYSTEM=1 after scripts/setup-libvirt.sh",
+)
 LEGS = [
     "fake",
     pytest.param("libvirt-test", marks=NEEDS_LIBVIRT),
-    pytest.param(
-        "libvirt-system",
-        marks=[
-            NEEDS_LIBVIRT,
-            pytest.mark.skipif(
-                os.environ.get("WUJI_TEST_LIBVIRT_SYSTEM") != "1",
-                reason="real QEMU leg is opt-in: WUJI_TEST_LIBVIRT_SYSTEM=1 after scripts/setup-libvirt.sh",
-            ),
-        ],
-    ),
+    pytest.param("libvirt-system", marks=[NEEDS_LIBVIRT, OPT_IN_SYSTEM]),
 ]
 
 
@@ -210,6 +216,15 @@ def test_spawn_with_unknown_image_leaves_nothing_behind(leg: Leg) -> None:
     assert leg.disk(spec.uuid) is None
     with pytest.raises(InstanceNotFound):
         leg.driver.get_info(spec.uuid)
+
+
+def test_spawn_with_unknown_kernel_leaves_nothing_behind(leg: Leg) -> None:
+    spec = leg.spec(image=ImageRef(IMAGES[0], kernel="no-such-kernel", cmdline="console=ttyS0"))
+    with pytest.raises(InvalidImage) as caught:
+        leg.driver.spawn(spec)
+    assert "no-such-kernel" in (caught.value.detail or "")
+    assert spec.uuid not in leg.driver.list_instances()
+    assert leg.disk(spec.uuid) is None
 
 
 def test_power_off_and_on_are_idempotent(leg: Leg) -> None:
@@ -401,6 +416,17 @@ def test_capabilities_are_frozen(leg: Leg) -> None:
 # --- values and the factory ---------------------------------------------------------
 
 
+def test_image_ref_refuses_paths_and_boot_options_without_a_kernel() -> None:
+    with pytest.raises(ValueError):
+        ImageRef("a", kernel="../vmlinux")
+    with pytest.raises(ValueError):
+        ImageRef("a", initrd="initrd.img")
+    with pytest.raises(ValueError):
+        ImageRef("a", cmdline="console=ttyS0")
+    assert ImageRef("a", kernel="k", initrd="i").volumes == ("a", "k", "i")
+    assert ImageRef("a").volumes == ("a",)
+
+
 def test_spec_refuses_non_canonical_uuid_and_odd_sizes() -> None:
     with pytest.raises(ValueError):
         InstanceSpec("../../etc", "x", 1, 128, 2, ImageRef("a"))
@@ -510,6 +536,46 @@ def test_xml_builders_render_the_safety_rules() -> None:
     assert vol.find("./backingStore/format").get("type") == "raw"  # type: ignore[union-attr]
 
 
+def test_xml_builder_renders_a_direct_kernel_boot() -> None:
+    config = DomainConfig(
+        "qemu", str(uuid_lib.uuid4()), "k", 1, 128, DiskConfig("/pool/x.qcow2"), SerialConfig(), VncConfig(),
+        kernel=KernelBoot("/pool/vmlinux", "/pool/initrd.img", "console=ttyS0 quiet"),
+    )
+    os_el = ET.fromstring(config.to_xml()).find("os")
+    assert os_el is not None
+    assert [el.tag for el in os_el] == ["type", "kernel", "initrd", "cmdline", "boot"]
+    assert os_el.findtext("cmdline") == "console=ttyS0 quiet"
+    KernelBoot.rewrite(os_el, KernelBoot("/pool/other"))
+    assert [(el.tag, el.text) for el in os_el][1:3] == [("kernel", "/pool/other"), ("cmdline", "console=ttyS0")]
+    KernelBoot.rewrite(os_el, None)
+    assert [el.tag for el in os_el] == ["type", "boot"]
+
+
+@NEEDS_LIBVIRT
+def test_libvirt_direct_kernel_boot_follows_the_image(libvirt_leg: LibvirtLeg) -> None:
+    driver = libvirt_leg.driver
+    kernel = driver.ensure_image_volume("wuji-contract-vmlinux", 1)  # type: ignore[attr-defined]
+    initrd = driver.ensure_image_volume("wuji-contract-initrd", 1)  # type: ignore[attr-defined]
+
+    def boot(uuid: str) -> dict[str, str | None]:
+        os_el = ET.fromstring(libvirt_leg.domain(uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)).find("os")
+        return {tag: os_el.findtext(tag) for tag in ("kernel", "initrd", "cmdline")}  # type: ignore[union-attr]
+
+    direct = ImageRef(IMAGES[0], kernel="wuji-contract-vmlinux", initrd="wuji-contract-initrd",
+                      cmdline="console=ttyS0 quiet")
+    spec = libvirt_leg.spawn(image=direct)
+    assert boot(spec.uuid) == {"kernel": kernel, "initrd": initrd, "cmdline": "console=ttyS0 quiet"}
+    # A reinstall boots the new image's way: another kernel line, then the disk through the firmware.
+    driver.rebuild(libvirt_leg.spec(image=ImageRef(IMAGES[1], kernel="wuji-contract-vmlinux"), uuid=spec.uuid))
+    assert boot(spec.uuid) == {"kernel": kernel, "initrd": None, "cmdline": "console=ttyS0"}
+    driver.rebuild(libvirt_leg.spec(image=IMAGES[0], uuid=spec.uuid))
+    assert boot(spec.uuid) == {"kernel": None, "initrd": None, "cmdline": None}
+    with pytest.raises(InvalidImage):  # checked before anything is touched
+        driver.rebuild(libvirt_leg.spec(image=ImageRef(IMAGES[1], kernel="no-such-kernel"), uuid=spec.uuid))
+    assert state(libvirt_leg, spec.uuid) == PowerState.RUNNING
+    assert libvirt_leg.disk(spec.uuid) == (IMAGES[0], 2)
+
+
 @NEEDS_LIBVIRT
 def test_libvirt_domain_is_built_as_promised(libvirt_leg: LibvirtLeg) -> None:
     spec = libvirt_leg.spawn()
@@ -569,3 +635,78 @@ def test_get_driver_caches_libvirt_drivers_per_node(test_node_keepalive: None) -
     assert get_driver("test:///default", pool="default-pool") is driver
     assert get_driver("test:///default", pool="other-pool") is not driver
     assert driver.get_host_stats().hypervisor == "TEST"
+
+
+# --- the proof: the tiny guest on real QEMU ------------------------------------------------------
+
+
+BOOT_TIMEOUT = 240  # seconds; a boot takes 5-6 s on a quiet machine, much longer when the cores are shared
+
+
+def tiny_image(volume: str) -> ImageRef:
+    return ImageRef(volume, kernel=tinyguest.KERNEL_VOLUME, initrd=tinyguest.INITRD_VOLUME, cmdline=tinyguest.CMDLINE)
+
+
+def wait_for_console(leg: Leg, uuid: str, done) -> list[str]:  # type: ignore[no-untyped-def]
+    """The guest's serial console, read where the driver says it is logged, once ``done(lines)``."""
+    return tinyguest.wait_for_console(leg.driver.serial_log_path(uuid), done, BOOT_TIMEOUT)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def system_leg() -> Iterator[LibvirtLeg]:
+    made = LibvirtLeg("qemu:///system", "default", shutdown_timeout=1)
+    pool = made.pool()
+    pool.refresh(0)
+    needed = {tinyguest.KERNEL_VOLUME, tinyguest.INITRD_VOLUME, *tinyguest.DISK_VOLUMES}
+    missing = sorted(needed - set(pool.listVolumes()))
+    if missing:
+        made.cleanup()
+        pytest.fail(f"the tiny guest is not in the pool ({', '.join(missing)}): run scripts/build-guest-image.sh")
+    yield made
+    made.cleanup()
+
+
+@NEEDS_LIBVIRT
+@OPT_IN_SYSTEM
+def test_real_guest_boots_keeps_its_disk_on_reboot_is_reinstalled_stops_by_acpi_and_is_destroyed(
+    system_leg: LibvirtLeg,
+) -> None:
+    leg, (a, b) = system_leg, tinyguest.DISK_VOLUMES
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+
+    def lap(step: str) -> None:
+        nonlocal started
+        timings[step] = time.monotonic() - started
+        started = time.monotonic()
+
+    spec = leg.spawn(image=tiny_image(a))
+    lines = wait_for_console(leg, spec.uuid, lambda ls: tinyguest.READY in ls)
+    lap("create to ready")
+    assert tinyguest.last_boot(lines)[:2] == [tinyguest.disk_line(a), tinyguest.boot_line(1)]
+
+    # Soft reboot: ACPI power button, the guest powers off, libvirt starts it again on the same disk.
+    leg.driver.reboot(spec.uuid, hard=False)
+    lines = wait_for_console(leg, spec.uuid, lambda ls: ls.count(tinyguest.READY) == 2)
+    lap("soft reboot to ready")
+    assert lines.count(tinyguest.BOOTED) == 2 and tinyguest.POWER_BUTTON in lines
+    assert tinyguest.last_boot(lines)[:2] == [tinyguest.disk_line(a), tinyguest.boot_line(2)]
+
+    # Reinstall from image B: a new disk (boot counter back to 1), in a new QEMU process (a fresh log).
+    leg.driver.rebuild(leg.spec(image=tiny_image(b), uuid=spec.uuid))
+    lines = wait_for_console(leg, spec.uuid, lambda ls: tinyguest.READY in ls)
+    lap("reinstall to ready")
+    assert tinyguest.last_boot(lines)[:2] == [tinyguest.disk_line(b), tinyguest.boot_line(1)]
+    assert leg.disk(spec.uuid) == (b, 2)
+
+    # Stop: the guest handles the ACPI power button and powers off by itself, long before the timeout.
+    leg.driver.power_off(spec.uuid, timeout=BOOT_TIMEOUT)
+    lap("ACPI stop")
+    assert state(leg, spec.uuid) == PowerState.SHUTDOWN
+    assert leg.domain(spec.uuid).state() == [libvirt.VIR_DOMAIN_SHUTOFF, libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN]
+    assert tinyguest.POWER_BUTTON in tinyguest.console_lines(leg.driver.serial_log_path(spec.uuid))  # type: ignore[attr-defined]
+
+    leg.driver.destroy(spec.uuid)
+    lap("destroy")
+    assert spec.uuid not in leg.driver.list_instances() and leg.disk(spec.uuid) is None
+    print("tiny guest timings: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items()))

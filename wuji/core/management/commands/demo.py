@@ -1,5 +1,6 @@
 """`wuji demo`: migrate, load the demo catalogue, create a staff account, print it, and serve."""
 
+import os
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -34,6 +35,11 @@ class Command(BaseCommand):
         out.write(self.style.SUCCESS("Demo ready."))
         out.write("  Compute node demo-node-1 uses libvirt's built-in TEST hypervisor (test:///default):")
         out.write("  servers are simulated inside the worker process, not real VMs, and vanish when it restarts.")
+        if os.environ.get("WUJI_DEMO_QEMU") == "1":
+            node = demo.add_qemu_node()
+            out.write(f"  Compute node {node.name} ({node.region.name_en}) is this machine's real QEMU ({node.uri}):")
+            out.write("  order the tiny-linux image there; it boots the tiny test guest (serial log under")
+            out.write("  /var/log/libvirt/qemu/). Other images have no volume on that node.")
         out.write(f"  Operator console: http://127.0.0.1:{port}/console/")
         out.write(f"  Staff login:      {STAFF_EMAIL}")
         out.write(f"  Staff password:   {password}")
