@@ -1,13 +1,15 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import F, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuji.core import clock
+from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page, client_ip
 
-from . import nodes
-from .choices import VmState
-from .models import Node, Server
+from . import migration, nodes
+from .choices import MigrationScope, VmState
+from .models import MigrationItem, MigrationPlan, Node, Server
 
 
 @admin.register(Node)
@@ -21,7 +23,7 @@ class NodeAdmin(admin.ModelAdmin):
     list_select_related = ["region", "health"]
     fields = ["name", "region", "uri", "virt_type", "storage_pool", "vcpus", "memory_mib", "disk_gib",
               "cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio", "is_enabled"]
-    actions = ["check_now"]
+    actions = ["check_now", "migrate_selected_nodes"]
 
     def get_queryset(self, request):
         live = ~Q(servers__vm_state=VmState.RELEASED)
@@ -87,6 +89,10 @@ class NodeAdmin(admin.ModelAdmin):
                 self.message_user(request, _("%(node)s：无法连接（%(error)s）。") % {
                     "node": node.name, "error": health.last_error}, messages.ERROR)
 
+    @admin.action(description=gettext_lazy("迁移所选宿主机（或其整个机房）上的服务器"), permissions=["change"])
+    def migrate_selected_nodes(self, request, queryset):
+        return _migration_action(self, request, queryset, "migrate_selected_nodes", whole_region=True)
+
 
 @admin.register(Server)
 class ServerAdmin(admin.ModelAdmin):
@@ -98,9 +104,106 @@ class ServerAdmin(admin.ModelAdmin):
     search_fields = ["name", "uuid", "owner__email"]
     list_select_related = ["owner", "region", "plan", "node"]
     readonly_fields = [f.name for f in Server._meta.fields]
+    actions = ["migrate_selected_servers"]
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.action(description=gettext_lazy("迁移所选服务器到其他宿主机"), permissions=["change"])
+    def migrate_selected_servers(self, request, queryset):
+        return _migration_action(self, request, queryset, "migrate_selected_servers")
+
+
+# --- issue 5: migration (5.5, 8.6) ------------------------------------------------------------------------
+
+
+class MigrationForm(forms.Form):
+    target_node = forms.ModelChoiceField(label=gettext_lazy("目标宿主机"), queryset=Node.objects.all())
+    window_start = forms.DateTimeField(label=gettext_lazy("时间窗口开始（北京时间）"),
+                                       help_text=gettext_lazy("至少提前 3 个自然日，例如 2026-12-05 02:00"))
+    window_end = forms.DateTimeField(label=gettext_lazy("时间窗口结束（北京时间）"))
+    reason = forms.CharField(label=gettext_lazy("迁移原因（将告知客户）"), max_length=500,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RegionMigrationForm(MigrationForm):
+    whole_region = forms.BooleanField(label=gettext_lazy("迁移所选宿主机所在的整个机房（地域）"), required=False)
+
+
+def _migration_action(model_admin, request, queryset, action: str, whole_region: bool = False):
+    """Schedule one plan per selected server or node (or per region); each refusal is shown, nothing of it
+    is written."""
+    form_class = RegionMigrationForm if whole_region else MigrationForm
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if not (form.is_bound and form.is_valid()):
+        return action_page(model_admin, request, queryset, form, action, _("安排迁移"))
+    data = form.cleaned_data
+    if queryset.model is Server:
+        subjects = [{"scope": MigrationScope.SERVER, "server": s} for s in queryset]
+    elif data.get("whole_region"):
+        subjects = [{"scope": MigrationScope.REGION, "region": r} for r in {n.region for n in queryset}]
+    else:
+        subjects = [{"scope": MigrationScope.NODE, "node": n} for n in queryset]
+    for subject in subjects:
+        label = subject.get("server") or subject.get("node") or subject.get("region")
+        try:
+            plan = migration.schedule(target=data["target_node"], window_start=data["window_start"],
+                                      window_end=data["window_end"], reason=data["reason"], actor=request.user,
+                                      ip=client_ip(request), **subject)
+        except migration.services.OperationRefused as exc:
+            model_admin.message_user(request, f"{label}: {exc}", messages.ERROR)
+            continue
+        model_admin.message_user(request, _("%(subject)s：已安排迁移，%(n)s 台服务器的客户已收到通知。") % {
+            "subject": label, "n": plan.items.count()})
+    return None
+
+
+class MigrationItemInline(admin.TabularInline):
+    model = MigrationItem
+    fields = ["server", "source_node", "target_node", "old_address", "new_address", "state", "error",
+              "started_at", "finished_at", "scheduled_notice", "reminder_notice", "result_notice"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MigrationPlan)
+class MigrationPlanAdmin(ReadOnlyAdmin):
+    """Plans are made from the server and node lists (actions) by `migration.schedule`; here staff follow
+    them: each server's state, error and the notices sent."""
+
+    list_display = ["id", "scope", "target_node", "window_start", "window_end", "state", "created_by", "created_at"]
+    list_filter = ["state", "scope", "target_node"]
+    list_select_related = ["target_node", "created_by"]
+    inlines = [MigrationItemInline]
+    actions = ["cancel_selected"]
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("compute.change_migrationplan")
+
+    @admin.action(description=gettext_lazy("取消所选迁移中尚未开始的服务器（需填写原因，客户会收到通知）"),
+                  permissions=["cancel"])
+    def cancel_selected(self, request, queryset):
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return action_page(self, request, queryset, form, "cancel_selected", _("取消迁移"))
+        for plan in queryset:
+            count = migration.cancel(plan, actor=request.user, reason=form.cleaned_data["reason"],
+                                     ip=client_ip(request))
+            self.message_user(request, _("迁移 #%(plan)s：已取消 %(n)s 台服务器。") % {"plan": plan.pk, "n": count})
+        return None
+
+
+@admin.register(MigrationItem)
+class MigrationItemAdmin(ReadOnlyAdmin):
+    list_display = ["id", "plan", "server", "source_node", "target_node", "old_address", "new_address", "state",
+                    "error"]
+    list_filter = ["state", "target_node"]
+    search_fields = ["server__name", "server__uuid", "old_address", "new_address"]
+    list_select_related = ["plan", "server", "source_node", "target_node"]

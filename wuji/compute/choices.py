@@ -34,6 +34,7 @@ class TaskState(ChoiceSet):
     RESUMING = "resuming"
     RELEASING = "releasing"
     RESIZING = "resizing"
+    MIGRATING = "migrating"
 
     CHOICES = (
         (NONE, _("无")),
@@ -47,6 +48,7 @@ class TaskState(ChoiceSet):
         (RESUMING, _("正在恢复服务")),
         (RELEASING, _("正在释放")),
         (RESIZING, _("正在变更配置")),
+        (MIGRATING, _("正在迁移")),
     )
 
 
@@ -118,4 +120,41 @@ class Operation(ChoiceSet):
         (REBOOT, _("重启")),
         (REBOOT_HARD, _("强制重启")),
         (REINSTALL, _("重装系统")),
+    )
+
+
+# --- issue 5: migration (5.5, 8.6) ----------------------------------------------------------------------
+
+
+class MigrationScope(ChoiceSet):
+    """What staff chose to move: one server, every server of a node, or every server of a region (机房迁移)."""
+
+    SERVER = "server"
+    NODE = "node"
+    REGION = "region"
+
+    CHOICES = (
+        (SERVER, _("单台服务器")),
+        (NODE, _("整台宿主机")),
+        (REGION, _("整个机房（地域）")),
+    )
+
+
+class MigrationState(ChoiceSet):
+    """State of a migration plan and of each of its servers."""
+
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    ACTIVE = (SCHEDULED, RUNNING)  # holds capacity on the target node and a reserved address
+
+    CHOICES = (
+        (SCHEDULED, _("已排期"), "blue"),
+        (RUNNING, _("迁移中"), "orange"),
+        (DONE, _("已完成"), "green"),
+        (FAILED, _("失败"), "red"),
+        (CANCELLED, _("已取消"), "grey"),
     )

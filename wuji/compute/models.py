@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import PowerState, SuspensionReason, TaskState, VmState
+from .choices import MigrationScope, MigrationState, PowerState, SuspensionReason, TaskState, VmState
 from .validators import validate_libvirt_uri
 
 RATIO_VALIDATORS = [MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("64"))]
@@ -179,3 +179,102 @@ class ServerSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.server_id} @ {self.at:%Y-%m-%d %H:%M:%S}"
+# --- issue 5: migration (5.5, 8.6) ----------------------------------------------------------------------
+
+
+class MigrationPlan(models.Model):
+    """Staff's decision to move a server, a node or a region to `target_node` in a window (机房迁移, 5.5).
+
+    The window starts at least 3 calendar days (Asia/Shanghai) after the plan was made; that rule and the
+    target's capacity and addresses are checked by `migration.schedule`, the only writer."""
+
+    scope = models.CharField(verbose_name=_("scope"), max_length=8, choices=MigrationScope)
+    # What was chosen, by scope: the server, the node or the region being moved.
+    server = models.ForeignKey(
+        to=Server, verbose_name=_("server"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    node = models.ForeignKey(
+        to=Node, verbose_name=_("source node"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    region = models.ForeignKey(
+        to="catalog.Region", verbose_name=_("source region"), on_delete=models.PROTECT, related_name="+",
+        null=True, blank=True,
+    )
+    target_node = models.ForeignKey(
+        to=Node, verbose_name=_("target node"), on_delete=models.PROTECT, related_name="incoming_migrations"
+    )
+    window_start = models.DateTimeField(verbose_name=_("window start"))
+    window_end = models.DateTimeField(verbose_name=_("window end"))
+    reason = models.CharField(verbose_name=_("reason"), max_length=500)
+    created_by = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    state = models.CharField(
+        verbose_name=_("state"), max_length=16, choices=MigrationState, default=MigrationState.SCHEDULED
+    )
+
+    class Meta:
+        verbose_name = _("migration plan")
+        verbose_name_plural = _("migration plans")
+        ordering = ["-window_start", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(window_end__gt=models.F("window_start")),
+                                   name="compute_migration_window_ends_after_start",
+                                   violation_error_message=_("window end must be after its start")),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {MigrationScope.label(self.scope)} → {self.target_node}"
+
+
+class MigrationItem(models.Model):
+    """One server of a plan: where it goes, the address reserved for it there, and what happened.
+
+    While active (scheduled or running) the item holds the server's size on the target node (placement
+    counts it) and its reserved address (allocation skips it). Each notice is sent once: the row keeps it."""
+
+    plan = models.ForeignKey(to=MigrationPlan, verbose_name=_("plan"), on_delete=models.PROTECT,
+                             related_name="items")
+    server = models.ForeignKey(to=Server, verbose_name=_("server"), on_delete=models.PROTECT,
+                               related_name="migration_items")
+    source_node = models.ForeignKey(to=Node, verbose_name=_("source node"), on_delete=models.PROTECT,
+                                    related_name="+")
+    target_node = models.ForeignKey(to=Node, verbose_name=_("target node"), on_delete=models.PROTECT,
+                                    related_name="+")
+    old_address = models.GenericIPAddressField(verbose_name=_("old address"), protocol="IPv4", null=True,
+                                               blank=True)
+    # The address after the move: the same inside a region, else reserved in the target region's pools at
+    # scheduling time (network skips it while the item is active). Null: the server has no public IP.
+    new_address = models.GenericIPAddressField(verbose_name=_("new address"), protocol="IPv4", null=True,
+                                               blank=True)
+    was_running = models.BooleanField(verbose_name=_("was running"), default=False)
+    state = models.CharField(
+        verbose_name=_("state"), max_length=16, choices=MigrationState, default=MigrationState.SCHEDULED
+    )
+    error = models.CharField(verbose_name=_("error"), max_length=500, blank=True)
+    started_at = models.DateTimeField(verbose_name=_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(verbose_name=_("finished at"), null=True, blank=True)
+    # The proof of notice: the inbox notice (with its deliveries) sent for each step, once.
+    scheduled_notice = models.ForeignKey(to="notifications.Notice", verbose_name=_("scheduling notice"),
+                                         on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    reminder_notice = models.ForeignKey(to="notifications.Notice", verbose_name=_("24-hour reminder"),
+                                        on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    result_notice = models.ForeignKey(to="notifications.Notice", verbose_name=_("result notice"),
+                                      on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("server migration")
+        verbose_name_plural = _("server migrations")
+        ordering = ["plan", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["server"], condition=models.Q(state__in=MigrationState.ACTIVE),
+                                    name="compute_one_active_migration_per_server",
+                                    violation_error_message=_("this server already has a migration scheduled")),
+            models.UniqueConstraint(fields=["new_address"],
+                                    condition=models.Q(state__in=MigrationState.ACTIVE),
+                                    name="compute_one_active_reservation_per_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.server} → {self.target_node}"

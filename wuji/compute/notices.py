@@ -20,3 +20,78 @@ SERVER_FAILED = declare(Event(
     body_en="Server {{ name }} ({{ uuid }}) could not be created: {{ error }}. Our staff will look into it; you can "
             "also open a ticket.",
 ))
+
+# --- issue 5: migration (5.5, 8.6). Context: name, uuid, date, window, new_address, address_changes,
+# old_address, reason (scheduled/reminder), error (failed). Mandatory: the agreement requires the notice. ----
+
+_ADDRESS_ZH = ("{% if address_changes %}迁移后公网 IP 将由 {{ old_address }} 变更为 {{ new_address }}，"
+               "请在迁移完成后将您的域名解析修改到新 IP，否则网站和应用将无法访问。"
+               "{% elif new_address %}迁移后公网 IP 不变（{{ new_address }}）。{% endif %}")
+_ADDRESS_EN = ("{% if address_changes %}After the move its public IP changes from {{ old_address }} to "
+               "{{ new_address }}: point your domains at the new IP once the move is done, or your sites and "
+               "applications will be unreachable.{% elif new_address %}Its public IP stays the same "
+               "({{ new_address }}).{% endif %}")
+
+MIGRATION_SCHEDULED = declare(Event(
+    code="compute.migration_scheduled",
+    subject_zh="机房迁移通知：您的服务器 {{ name }} 将于 {{ date }} 迁移",
+    body_zh="因{{ reason }}，服务器 {{ name }}（{{ uuid }}）将在 {{ window }}（北京时间）迁移到新的宿主机，"
+            "迁移期间服务器会关机。" + _ADDRESS_ZH,
+    subject_en="Migration notice: your server {{ name }} moves on {{ date }}",
+    body_en="Because of {{ reason }}, server {{ name }} ({{ uuid }}) will be moved to a new host during "
+            "{{ window }} (Beijing time); it is shut down while it moves. " + _ADDRESS_EN,
+    mandatory=True,
+))
+
+MIGRATION_REMINDER = declare(Event(
+    code="compute.migration_reminder",
+    subject_zh="提醒：您的服务器 {{ name }} 将于 24 小时内迁移",
+    body_zh="服务器 {{ name }}（{{ uuid }}）将在 {{ window }}（北京时间）迁移，迁移期间服务器会关机。" + _ADDRESS_ZH,
+    subject_en="Reminder: your server {{ name }} moves within 24 hours",
+    body_en="Server {{ name }} ({{ uuid }}) will be moved during {{ window }} (Beijing time); it is shut down "
+            "while it moves. " + _ADDRESS_EN,
+    mandatory=True,
+))
+
+MIGRATION_DONE = declare(Event(
+    code="compute.migration_done",
+    subject_zh="您的服务器 {{ name }} 已完成迁移",
+    body_zh="服务器 {{ name }}（{{ uuid }}）已迁移到新的宿主机。"
+            "{% if address_changes %}公网 IP 已变更为 {{ new_address }}（原 {{ old_address }}），"
+            "请立即将您的域名解析修改到新 IP，并更新防火墙和白名单设置。"
+            "{% elif new_address %}公网 IP 不变（{{ new_address }}）。{% endif %}",
+    subject_en="Your server {{ name }} has been moved",
+    body_en="Server {{ name }} ({{ uuid }}) now runs on its new host. "
+            "{% if address_changes %}Its public IP is now {{ new_address }} (was {{ old_address }}): point your "
+            "domains at the new IP now, and update your firewalls and allow-lists."
+            "{% elif new_address %}Its public IP is unchanged ({{ new_address }}).{% endif %}",
+    mandatory=True,
+))
+
+MIGRATION_FAILED = declare(Event(
+    code="compute.migration_failed",
+    subject_zh="您的服务器 {{ name }} 迁移未完成",
+    body_zh="服务器 {{ name }}（{{ uuid }}）的迁移未能完成：{{ error }}。"
+            "服务器留在原宿主机上（迁移前在运行的已重新开机），"
+            "公网 IP 不变{% if old_address %}（{{ old_address }}）{% endif %}，请暂不要修改域名解析。"
+            "我们的工作人员会处理，并在重新安排迁移前至少提前 3 个自然日再次通知您。",
+    subject_en="The move of your server {{ name }} did not complete",
+    body_en="Server {{ name }} ({{ uuid }}) could not be moved: {{ error }}. It stays on its current host "
+            "(started again if it was running) with its public IP unchanged"
+            "{% if old_address %} ({{ old_address }}){% endif %}; do not change your DNS. "
+            "Our staff will look into it and notify you again at least 3 calendar days before a new date.",
+    mandatory=True,
+))
+
+MIGRATION_CANCELLED = declare(Event(
+    code="compute.migration_cancelled",
+    subject_zh="您的服务器 {{ name }} 的迁移已取消",
+    body_zh="原定于 {{ window }}（北京时间）进行的服务器 {{ name }}（{{ uuid }}）迁移已取消。"
+            "服务器留在原宿主机上，公网 IP 不变{% if old_address %}（{{ old_address }}）{% endif %}，"
+            "请不要修改域名解析。",
+    subject_en="The move of your server {{ name }} is cancelled",
+    body_en="The move of server {{ name }} ({{ uuid }}) planned for {{ window }} (Beijing time) is cancelled. It "
+            "stays on its current host with its public IP unchanged{% if old_address %} ({{ old_address }})"
+            "{% endif %}; do not change your DNS.",
+    mandatory=True,
+))

@@ -6,7 +6,7 @@ the instruction, and enqueues its task in the same transaction; the task talks t
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
@@ -14,8 +14,8 @@ from wuji.audit import services as audit
 from wuji.audit.choices import Result
 from wuji.core import clock, crypto
 
-from .choices import Operation, SuspensionReason, TaskState, VmState
-from .models import Node, NodeHealth, Server
+from .choices import MigrationState, Operation, SuspensionReason, TaskState, VmState
+from .models import MigrationItem, Node, NodeHealth, Server
 from .signals import server_created, vm_state_written
 
 
@@ -44,7 +44,7 @@ def place(*, region, vcpus: int, memory_mib: int, disk_gib: int) -> Node:
     down = NodeHealth.objects.filter(node=OuterRef("pk"), is_reachable=False)
     nodes = list(Node.objects.select_for_update().filter(region=region, is_enabled=True)
                  .filter(~Exists(down)).order_by("id"))
-    used = allocated(nodes)
+    used = committed_capacity([n.pk for n in nodes])
     best, best_free = None, -1
     for node in nodes:
         u = used.get(node.pk, {})
@@ -56,19 +56,6 @@ def place(*, region, vcpus: int, memory_mib: int, disk_gib: int) -> Node:
     if best is None:
         raise NoCapacity(_("该地域资源已售罄，请选择其他地域或稍后再试。"))
     return best
-
-
-def allocated(nodes) -> dict[int, dict]:
-    """vCPUs, memory and disk held by the servers on each node (every server not released), in one query."""
-    live = ~Q(servers__vm_state=VmState.RELEASED)
-    return {
-        row["pk"]: row
-        for row in Node.objects.filter(pk__in=[n.pk for n in nodes]).values("pk").annotate(
-            vcpus_used=Sum("servers__vcpus", filter=live),
-            memory_used=Sum("servers__memory_mib", filter=live),
-            disk_used=Sum("servers__disk_gib", filter=live),
-        )
-    }
 
 
 def create_server(*, owner, region, plan, image, name: str, expires_at: dt.datetime,
@@ -277,3 +264,31 @@ def apply_plan(server: Server, *, plan, actor, channel: str, ip: str | None = No
 
     tasks.resize_server.enqueue(server_id=server.pk, instruction_id=instruction.pk)
     server.plan, server.vcpus, server.memory_mib, server.disk_gib = plan, plan.vcpus, plan.memory_mib, plan.disk_gib
+
+
+# --- issue 5: migration (5.5, 8.6) ------------------------------------------------------------------------
+
+
+def committed_capacity(node_ids: list[int]) -> dict[int, dict]:
+    """What each node has promised: its live servers plus the servers scheduled to migrate onto it (their
+    capacity is held from scheduling until the cut-over, so placement cannot sell it). Keys per node:
+    vcpus_used, memory_used, disk_used."""
+    live = ~Q(servers__vm_state=VmState.RELEASED)
+    used = {
+        row.pop("pk"): row
+        for row in Node.objects.filter(pk__in=node_ids).values("pk").annotate(
+            vcpus_used=Sum("servers__vcpus", filter=live),
+            memory_used=Sum("servers__memory_mib", filter=live),
+            disk_used=Sum("servers__disk_gib", filter=live),
+        )
+    }
+    incoming = (MigrationItem.objects.filter(target_node_id__in=node_ids, state__in=MigrationState.ACTIVE)
+                .exclude(server__node_id=models.F("target_node_id"))  # already switched: counted above
+                .exclude(server__vm_state=VmState.RELEASED)
+                .values("target_node_id").annotate(vcpus=Sum("server__vcpus"), memory=Sum("server__memory_mib"),
+                                                   disk=Sum("server__disk_gib")))
+    for row in incoming:
+        node = used.setdefault(row["target_node_id"], {})
+        for key, extra in (("vcpus_used", "vcpus"), ("memory_used", "memory"), ("disk_used", "disk")):
+            node[key] = (node.get(key) or 0) + row[extra]
+    return used

@@ -12,8 +12,8 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from wuji.audit import services as audit
-from wuji.compute.choices import VmState
-from wuji.compute.models import Server
+from wuji.compute.choices import MigrationState, VmState
+from wuji.compute.models import MigrationItem, Server
 from wuji.compute.services import NoCapacity
 from wuji.core import clock
 from wuji.notifications.services import notify
@@ -58,7 +58,7 @@ def _open(server_id: int):
 def _lowest_free(pool: IpPool) -> str | None:
     used = {ipaddress.IPv4Address(a) for a in pool.allocations.filter(released_at__isnull=True)
             .values_list("address", flat=True)}
-    skip = used | pool.never_allocated()
+    skip = used | pool.never_allocated() | _reserved(pool)
     for host in pool.network().hosts():  # excludes the network and broadcast addresses (prefix <= /30)
         if host not in skip:
             return str(host)
@@ -166,3 +166,41 @@ def history(*, address: str | None = None, at=None, server=None, owner=None):
     if owner is not None:
         rows = rows.filter(owner_id=getattr(owner, "pk", owner))
     return rows.order_by("-allocated_at", "-pk")
+
+
+# --- issue 5: migration (5.5, 8.6) ------------------------------------------------------------------------
+
+
+def _reserved(pool: IpPool) -> set[ipaddress.IPv4Address]:
+    """Addresses of this pool promised to servers migrating into its region (named in their notices)."""
+    promised = MigrationItem.objects.filter(target_node__region_id=pool.region_id, state__in=MigrationState.ACTIVE,
+                                            new_address__isnull=False).values_list("new_address", flat=True)
+    network = pool.network()
+    return {address for address in map(ipaddress.IPv4Address, promised) if address in network}
+
+
+def reserve_address(region_id: int) -> str | None:
+    """Pick the lowest free address in the region's enabled pools for a server that will move there, without
+    allocating it: the caller stores it on its migration item in this transaction, which then keeps it from
+    everyone else (`_reserved`). Returns None when the region has no enabled pool; raises NoAddressLeft when
+    every pool is full."""
+    pools = list(IpPool.objects.select_for_update().filter(region_id=region_id, is_enabled=True).order_by("pk"))
+    if not pools:
+        return None
+    for pool in pools:
+        address = _lowest_free(pool)
+        if address is not None:
+            return address
+    raise NoAddressLeft(_("目标地域的公网 IP 已分配完，无法为迁移的服务器预留新地址。"))
+
+
+def move_address(server: Server, *, region_id: int, address: str) -> None:
+    """At a migration's cut-over: close the server's open allocation and open one for the address reserved for
+    it in `region_id` (both rows stay, as history)."""
+    target = ipaddress.IPv4Address(address)
+    pool = next(p for p in IpPool.objects.filter(region_id=region_id).order_by("pk") if target in p.network())
+    now = clock.now()
+    with transaction.atomic():
+        _open(server.pk).update(released_at=now)
+        IpAllocation.objects.create(pool=pool, address=address, server=server, owner_id=server.owner_id,
+                                    allocated_at=now)

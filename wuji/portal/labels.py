@@ -78,6 +78,10 @@ ACTION_LABELS = {
     "server.change_ip": _("更换公网 IP"),
     "ip_pool.create": _("创建公网 IP 地址池"),
     "ip_pool.edit": _("修改公网 IP 地址池"),
+    # issue 5: migration
+    "server.migrate": _("迁移服务器"),
+    "migration.schedule": _("安排迁移"),
+    "migration.cancel": _("取消迁移"),
 }
 
 
@@ -99,6 +103,7 @@ TARGET_LABELS = {
     "fapiaoapplication": pgettext_lazy("instruction target", "发票申请"),
     "contract": pgettext_lazy("instruction target", "合同"),
     "generaltaxpayer": pgettext_lazy("instruction target", "一般纳税人确认"),
+    "migrationplan": pgettext_lazy("instruction target", "迁移计划"),  # issue 5: migration
 }
 
 

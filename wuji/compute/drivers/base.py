@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import abc
 import uuid as uuid_lib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -283,3 +284,24 @@ class ComputeDriver(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections. The driver stays usable: a later call reconnects."""
+
+    # --- issue 5: migration (5.5, 8.6). Optional: declared by ``capabilities.supports_migration``. ----------
+
+    def copy_disk_to(self, target: ComputeDriver, uuid: str,
+                     progress: Callable[[int], None] | None = None) -> None:
+        """Copy the stopped instance's disk into ``target``'s storage under the same name, replacing any
+        copy (and definition) an earlier attempt left there. The source is not changed.
+
+        ``progress`` is called with the bytes copied so far while the copy runs (a heartbeat for long
+        copies). Raises DriverError when the instance is running and NotSupported when either node cannot
+        copy disks (``capabilities.supports_migration`` false, or a different kind of node).
+        """
+        raise NotSupported(detail=f"{type(self).__name__} cannot copy disks")
+
+    def adopt_disk(self, spec: InstanceSpec, start: bool) -> None:
+        """Define the instance around the disk that ``copy_disk_to`` placed here and start it if ``start``.
+
+        Idempotent: an instance already defined is kept (and started if asked). Raises DriverError when
+        the disk is missing and NotSupported where migration is not supported.
+        """
+        raise NotSupported(detail=f"{type(self).__name__} cannot adopt disks")

@@ -10,6 +10,8 @@ or one of the steps inside a multi-step operation:
 
 - ``spawn.define`` (the disk exists), ``spawn.start`` (disk and definition exist)
 - ``rebuild.create_disk`` (old disk deleted), ``rebuild.start`` (new disk exists)
+- ``copy_disk_to`` (on the source), ``import_disk`` (on the target, leftovers removed, nothing copied),
+  ``adopt_disk`` and ``adopt_disk.start`` (defined on the target, not started)
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from .base import (
     InstanceStats,
     InvalidImage,
     NodeUnreachable,
+    NotSupported,
     PowerState,
 )
 
@@ -112,7 +115,7 @@ def reset_worlds() -> None:
 class FakeDriver(ComputeDriver):
     """In-memory driver; see the module docstring for failure injection."""
 
-    capabilities = DriverCapabilities(supports_console=True)
+    capabilities = DriverCapabilities(supports_console=True, supports_migration=True)
 
     def __init__(self, uri: str = "fake://default") -> None:
         self.uri = uri
@@ -291,6 +294,40 @@ class FakeDriver(ComputeDriver):
 
     def close(self) -> None:
         pass
+
+    # --- issue 5: migration -------------------------------------------------------------------------
+
+    def copy_disk_to(self, target, uuid: str, progress=None) -> None:
+        if not isinstance(target, FakeDriver):
+            raise NotSupported(detail=f"cannot copy a fake disk to {type(target).__name__}")
+        with self.world.lock:
+            self._check("copy_disk_to")
+            if self._get(uuid).power_state != PowerState.SHUTDOWN:
+                raise DriverError("Stop the server before copying its disk.", detail=uuid)
+            disk = self.world.disks.get(uuid)
+            if disk is None:
+                raise DriverError("The server has no disk to copy.", detail=uuid)
+            copy = dataclasses.replace(disk)  # same serial: the same disk, now on the target
+        target.destroy(uuid)  # a leftover of an earlier attempt is never in use
+        with target.world.lock:
+            target._check("import_disk")
+            if disk.image not in target.world.images:
+                raise InvalidImage(detail=f"target has no image volume {disk.image!r}")
+            target.world.disks[uuid] = copy
+        if progress is not None:
+            progress(disk.capacity_gib * 1024**3)
+
+    def adopt_disk(self, spec: InstanceSpec, start: bool) -> None:
+        with self.world.lock:
+            self._check("adopt_disk")
+            if spec.uuid not in self.world.disks:
+                raise DriverError("The server's disk has not been copied here.", detail=spec.uuid)
+            inst = self.world.instances.get(spec.uuid)
+            if inst is None:
+                inst = self.world.instances[spec.uuid] = FakeInstance(spec, console_port=next(self.world.ports))
+            if start:
+                self._check("adopt_disk.start")
+                inst.set_power(PowerState.RUNNING)
 
 
 class FailingFakeDriver(FakeDriver):

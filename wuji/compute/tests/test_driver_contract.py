@@ -408,6 +408,21 @@ def test_console_follows_the_capability_flag(leg: Leg) -> None:
         leg.driver.get_console(spec.uuid)
 
 
+def test_disk_copy_follows_the_capability_flag_and_needs_a_stopped_instance(leg: Leg) -> None:
+    """Issue 5, migration: the copy itself is proven in test_migration.py (fake nodes, and two pools on
+    qemu:///system); every driver refuses what it cannot do before touching anything."""
+    spec = leg.spawn()
+    if not leg.driver.capabilities.supports_migration:
+        with pytest.raises(NotSupported):
+            leg.driver.copy_disk_to(leg.driver, spec.uuid)
+        with pytest.raises(NotSupported):
+            leg.driver.adopt_disk(spec, start=False)
+    else:
+        with pytest.raises(DriverError, match="Stop the server"):
+            leg.driver.copy_disk_to(leg.driver, spec.uuid)
+    assert leg.driver.get_info(spec.uuid).power_state == PowerState.RUNNING
+
+
 def test_capabilities_are_frozen(leg: Leg) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         leg.driver.capabilities.supports_migration = True  # type: ignore[misc]
