@@ -414,3 +414,9 @@ WUJI_COMPANY_CREDIT_CODE = os.environ.get("WUJI_COMPANY_CREDIT_CODE", "")
 # Contract numbers: <prefix>-<year>-<6-digit serial>, e.g. WJ-HT-2026-000001.
 WUJI_CONTRACT_NUMBER_PREFIX = os.environ.get("WUJI_CONTRACT_NUMBER_PREFIX", "WJ-HT")
 
+
+# --- issue 5: push ---------------------------------------------------------------------------------
+# Server push (服务器push, 3.2): hours the receiver has to accept an offer, and the fee charged to the sender
+# at acceptance (fen; 0 = free). See docs/decisions/0023-server-push.md.
+WUJI_SERVER_PUSH_HOURS = int(os.environ.get("WUJI_SERVER_PUSH_HOURS", "72"))
+WUJI_SERVER_PUSH_FEE_FEN = int(os.environ.get("WUJI_SERVER_PUSH_FEE_FEN", "0"))

@@ -32,5 +32,7 @@ urlpatterns = [
     path("", include("wuji.billing.api.urls")),
     path("", include("wuji.payments.api.urls")),
     path("finance/", include("wuji.finance.api.urls")),
+    # issue 5: push
+    path("", include("wuji.compute.api.push")),
     path("", include(router.urls)),
 ]

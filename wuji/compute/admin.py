@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Node, Server
+from wuji.core.admin import ReadOnlyAdmin
+
+from .models import Node, Server, ServerPush
 
 
 @admin.register(Node)
@@ -27,3 +29,17 @@ class ServerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- issue 5: push ----------------------------------------------------------------------------------------------
+
+
+@admin.register(ServerPush)
+class ServerPushAdmin(ReadOnlyAdmin):
+    """Server pushes (服务器转让): offers and their outcomes, written only by compute.push services."""
+
+    list_display = ["id", "server", "sender", "receiver", "state", "fee_fen", "offered_at", "expires_at", "closed_at"]
+    list_filter = ["state"]
+    search_fields = ["server__name", "server__uuid", "sender__email", "receiver__email"]
+    list_select_related = ["server", "sender", "receiver"]
+    date_hierarchy = "offered_at"

@@ -267,3 +267,6 @@ def _recover(driver, server: Server) -> int:
         if updated and pending is not None:
             audit.record_outcome(pending, succeeded=False, detail="operation timed out; recovered by the reconciler")
     return updated
+
+
+from . import push_tasks  # noqa: E402,F401  (issue 5: push — registers the offer expiry job)

@@ -78,6 +78,12 @@ ACTION_LABELS = {
     "server.change_ip": _("更换公网 IP"),
     "ip_pool.create": _("创建公网 IP 地址池"),
     "ip_pool.edit": _("修改公网 IP 地址池"),
+    # issue 5: push
+    "server.push_offer": _("转让服务器（发起）"),
+    "server.push_accept": _("接收服务器转让"),
+    "server.push_decline": _("拒绝服务器转让"),
+    "server.push_cancel": _("撤回服务器转让"),
+    "server.push_expire": _("服务器转让过期"),
 }
 
 
