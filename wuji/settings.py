@@ -423,3 +423,8 @@ WUJI_NODE_CHECK_SECONDS = int(os.environ.get("WUJI_NODE_CHECK_SECONDS", "60"))
 WUJI_METRICS_INTERVAL_SECONDS = int(os.environ.get("WUJI_METRICS_INTERVAL_SECONDS", "60"))
 WUJI_METRICS_RETENTION_HOURS = int(os.environ.get("WUJI_METRICS_RETENTION_HOURS", str(7 * 24)))
 WUJI_METRICS_PURGE_BATCH = int(os.environ.get("WUJI_METRICS_PURGE_BATCH", "10000"))
+# --- issue 5: push ---------------------------------------------------------------------------------
+# Server push (服务器push, 3.2): hours the receiver has to accept an offer, and the fee charged to the sender
+# at acceptance (fen; 0 = free). See docs/decisions/0023-server-push.md.
+WUJI_SERVER_PUSH_HOURS = int(os.environ.get("WUJI_SERVER_PUSH_HOURS", "72"))
+WUJI_SERVER_PUSH_FEE_FEN = int(os.environ.get("WUJI_SERVER_PUSH_FEE_FEN", "0"))

@@ -34,5 +34,7 @@ urlpatterns = [
     path("finance/", include("wuji.finance.api.urls")),
     # issue 5: metrics
     path("servers/<int:pk>/metrics/", metrics.ServerMetricsView.as_view(), name="server-metrics"),
+    # issue 5: push
+    path("", include("wuji.compute.api.push")),
     path("", include(router.urls)),
 ]

@@ -171,7 +171,7 @@ def renew(sub: Subscription, *, cycles: int, expected_period_end: dt.datetime, a
     try:
         with transaction.atomic():
             return _renew_locked(sub.pk, cycles=cycles, expected=expected_period_end, actor=actor, channel=channel,
-                                 ip=ip, request_key=request_key)
+                                 ip=ip, request_key=request_key, customer_id=sub.customer_id)
     except IntegrityError:
         # A concurrent caller (SQLite without row locks) renewed this period first.
         first = SubscriptionCharge.objects.filter(subscription_id=sub.pk, kind=ChargeKind.RENEWAL,
@@ -181,6 +181,13 @@ def renew(sub: Subscription, *, cycles: int, expected_period_end: dt.datetime, a
         return _same_or_refuse(first, cycles)
 
 
+def _same_customer(sub: Subscription, customer_id: int) -> None:
+    """The subscription still belongs to the customer the caller loaded it for: a server pushed to another
+    account meanwhile (issue 5: push) is never renewed or changed at the new owner's expense by the old one."""
+    if sub.customer_id != customer_id:
+        raise RenewalRefused(_("该服务器已转让给其他账户。"), code="owner_changed")
+
+
 def _same_or_refuse(first: SubscriptionCharge, cycles: int) -> Renewal:
     if first.cycles == cycles:
         return Renewal(first, replayed=True)
@@ -188,8 +195,10 @@ def _same_or_refuse(first: SubscriptionCharge, cycles: int) -> Renewal:
         "end": _local(first.period_end_after)})
 
 
-def _renew_locked(sub_id: int, *, cycles: int, expected, actor, channel: str, ip, request_key: str) -> Renewal:
+def _renew_locked(sub_id: int, *, cycles: int, expected, actor, channel: str, ip, request_key: str,
+                  customer_id: int) -> Renewal:
     sub = Subscription.objects.select_for_update().select_related("customer", "server", "plan").get(pk=sub_id)
+    _same_customer(sub, customer_id)
     if sub.period_end != expected:
         first = SubscriptionCharge.objects.filter(subscription=sub, kind=ChargeKind.RENEWAL,
                                                   period_end_before=expected).first()
@@ -387,7 +396,7 @@ def change_plan(sub: Subscription, plan, *, actor, channel: str, request_key: st
     try:
         with transaction.atomic():
             return _change_locked(sub.pk, plan, actor=actor, channel=channel, request_key=request_key, ip=ip,
-                                  expected_amount=expected_amount), False
+                                  expected_amount=expected_amount, customer_id=sub.customer_id), False
     except IntegrityError:
         first = SubscriptionCharge.objects.filter(subscription=sub, request_key=request_key).first()
         if first is None:
@@ -395,9 +404,11 @@ def change_plan(sub: Subscription, plan, *, actor, channel: str, request_key: st
         return first, True
 
 
-def _change_locked(sub_id: int, plan, *, actor, channel, request_key, ip, expected_amount) -> SubscriptionCharge:
+def _change_locked(sub_id: int, plan, *, actor, channel, request_key, ip, expected_amount,
+                   customer_id: int) -> SubscriptionCharge:
     sub = Subscription.objects.select_for_update().select_related("customer", "server", "plan", "region").get(
         pk=sub_id)
+    _same_customer(sub, customer_id)
     if sub.server.vm_state != VmState.STOPPED or sub.server.task_state:
         raise ChangeRefused(_("请先关机，再变更配置。"), code="server_not_stopped")
     quote = quote_change(sub, plan)

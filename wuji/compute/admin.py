@@ -9,7 +9,7 @@ from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page, client_ip
 
 from . import migration, nodes
 from .choices import MigrationScope, VmState
-from .models import MigrationItem, MigrationPlan, Node, Server
+from .models import MigrationItem, MigrationPlan, Node, Server, ServerPush
 
 
 @admin.register(Node)
@@ -207,3 +207,16 @@ class MigrationItemAdmin(ReadOnlyAdmin):
     list_filter = ["state", "target_node"]
     search_fields = ["server__name", "server__uuid", "old_address", "new_address"]
     list_select_related = ["plan", "server", "source_node", "target_node"]
+
+# --- issue 5: push ----------------------------------------------------------------------------------------------
+
+
+@admin.register(ServerPush)
+class ServerPushAdmin(ReadOnlyAdmin):
+    """Server pushes (服务器转让): offers and their outcomes, written only by compute.push services."""
+
+    list_display = ["id", "server", "sender", "receiver", "state", "fee_fen", "offered_at", "expires_at", "closed_at"]
+    list_filter = ["state"]
+    search_fields = ["server__name", "server__uuid", "sender__email", "receiver__email"]
+    list_select_related = ["server", "sender", "receiver"]
+    date_hierarchy = "offered_at"

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import MigrationScope, MigrationState, PowerState, SuspensionReason, TaskState, VmState
+from .push_choices import PushState
 from .validators import validate_libvirt_uri
 
 RATIO_VALIDATORS = [MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("64"))]
@@ -278,3 +279,67 @@ class MigrationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.server} → {self.target_node}"
+# --- issue 5: push -------------------------------------------------------------------------------------------
+
+
+class ServerPush(models.Model):
+    """An offer by a server's owner to hand it to another account (服务器push, clauses 3.1.1, 3.2).
+
+    Invariant: at most one open (offered) push per server, enforced by a partial unique constraint. The fee is
+    the one shown to the sender when offering; it is charged to the sender when the receiver accepts."""
+
+    server = models.ForeignKey(
+        to=Server, verbose_name=_("服务器"), on_delete=models.PROTECT, related_name="pushes"
+    )
+    sender = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, verbose_name=_("转出方"), on_delete=models.PROTECT, related_name="+"
+    )
+    receiver = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, verbose_name=_("接收方"), on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(
+        verbose_name=_("状态"), max_length=16, choices=PushState, default=PushState.OFFERED
+    )
+    fee_fen = models.PositiveBigIntegerField(verbose_name=_("转让手续费（分）"), default=0)
+    fee_transaction = models.OneToOneField(
+        to="ledger.Transaction", verbose_name=_("手续费扣款"), on_delete=models.PROTECT, related_name="+",
+        null=True, blank=True,
+    )
+    idempotency_key = models.CharField(verbose_name=_("幂等键"), max_length=100)
+    # The sender's recorded instruction; the acceptance, refusal, withdrawal or lapse is its outcome (3.1.1).
+    offer_instruction = models.OneToOneField(
+        to="audit.Instruction", verbose_name=_("转让指令"), on_delete=models.PROTECT, related_name="+",
+        null=True, blank=True,
+    )
+    offered_at = models.DateTimeField(verbose_name=_("发起时间"))
+    expires_at = models.DateTimeField(verbose_name=_("接收截止时间"))
+    closed_at = models.DateTimeField(verbose_name=_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("服务器转让")
+        verbose_name_plural = _("服务器转让")
+        ordering = ["-offered_at", "-pk"]
+        indexes = [
+            models.Index(fields=["state", "expires_at"], name="compute_push_state_expires"),
+            models.Index(fields=["receiver", "-offered_at"], name="compute_push_receiver_recent"),
+            models.Index(fields=["sender", "-offered_at"], name="compute_push_sender_recent"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["server"], condition=models.Q(state=PushState.OFFERED), name="compute_one_open_push_per_server",
+                violation_error_message=_("该服务器已有一个待接收的转让。"),
+            ),
+            models.UniqueConstraint(fields=["sender", "idempotency_key"], name="compute_push_idempotent"),
+            models.CheckConstraint(
+                condition=~models.Q(sender=models.F("receiver")), name="compute_push_not_to_self",
+                violation_error_message=_("不能把服务器转让给自己。"),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state=PushState.OFFERED, closed_at__isnull=True)
+                | (~models.Q(state=PushState.OFFERED) & models.Q(closed_at__isnull=False)),
+                name="compute_push_closed_when_not_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"push #{self.pk} server {self.server_id}"

@@ -95,3 +95,65 @@ MIGRATION_CANCELLED = declare(Event(
             "{% endif %}; do not change your DNS.",
     mandatory=True,
 ))
+
+
+# --- issue 5: push (服务器push) ----------------------------------------------------------------------------
+
+PUSH_OFFERED = declare(Event(
+    code="compute.push_offered",
+    subject_zh="有用户向您转让服务器 {{ name }}",
+    body_zh="用户 {{ sender }} 向您转让服务器 {{ name }}（{{ region }}）。请在 {{ deadline }} 前登录控制台的"
+            "“服务器转让”页面接收或拒绝，逾期自动失效。接收后该服务器及其续费、公网 IP 均归您所有，费用由您承担。",
+    subject_en="A server is being transferred to you: {{ name }}",
+    body_en="{{ sender }} is transferring server {{ name }} ({{ region }}) to you. Accept or decline it on the "
+            "\"Server transfers\" page of the console before {{ deadline }}; after that the offer lapses. Once "
+            "accepted, the server, its renewals and its public IP are yours, and so are its charges.",
+))
+
+PUSH_ACCEPTED = declare(Event(
+    code="compute.push_accepted",
+    subject_zh="您转让的服务器 {{ name }} 已被接收",
+    body_zh="您转让给 {{ receiver }} 的服务器 {{ name }} 已于 {{ at }} 被接收，该服务器及其续费、公网 IP 已归对方所有。"
+            "转让手续费：{{ fee }} 元。",
+    subject_en="Your server {{ name }} has been transferred",
+    body_en="{{ receiver }} accepted server {{ name }} at {{ at }}; the server, its renewals and its public IP now "
+            "belong to them. Transfer fee: CNY {{ fee }}.",
+    mandatory=True,
+))
+
+PUSH_RECEIVED = declare(Event(
+    code="compute.push_received",
+    subject_zh="您已接收服务器 {{ name }}",
+    body_zh="您已于 {{ at }} 接收 {{ sender }} 转让的服务器 {{ name }}。此后的续费和按量费用从您的账户扣除；"
+            "自动续费已关闭，如需要请在服务器页面开启。",
+    subject_en="You have received server {{ name }}",
+    body_en="At {{ at }} you accepted server {{ name }} from {{ sender }}. Renewals and pay-as-you-go charges are "
+            "now taken from your account; auto-renewal is off, switch it on on the server page if you want it.",
+    mandatory=True,
+))
+
+PUSH_DECLINED = declare(Event(
+    code="compute.push_declined",
+    subject_zh="服务器 {{ name }} 的转让被拒绝",
+    body_zh="{{ receiver }} 拒绝接收您转让的服务器 {{ name }}，该服务器仍归您所有。",
+    subject_en="The transfer of server {{ name }} was declined",
+    body_en="{{ receiver }} declined server {{ name }}; it remains yours.",
+))
+
+PUSH_EXPIRED = declare(Event(
+    code="compute.push_expired",
+    subject_zh="服务器 {{ name }} 的转让已过期",
+    body_zh="您转让给 {{ receiver }} 的服务器 {{ name }} 未在 {{ deadline }} 前被接收，转让已失效，"
+            "该服务器仍归您所有。",
+    subject_en="The transfer of server {{ name }} has lapsed",
+    body_en="{{ receiver }} did not accept server {{ name }} before {{ deadline }}; the offer has lapsed and the "
+            "server remains yours.",
+))
+
+PUSH_CANCELLED = declare(Event(
+    code="compute.push_cancelled",
+    subject_zh="服务器 {{ name }} 的转让已撤回",
+    body_zh="{{ sender }} 已撤回向您转让服务器 {{ name }} 的请求。",
+    subject_en="The transfer of server {{ name }} was withdrawn",
+    body_en="{{ sender }} withdrew the offer to transfer server {{ name }} to you.",
+))

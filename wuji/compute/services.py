@@ -101,11 +101,14 @@ def request_operation(*, server: Server, operation: str, actor, channel: str, ip
         params["image"] = image.code
     password = crypto.random_password() if operation == Operation.REINSTALL else None
     with transaction.atomic():
+        # The owner is compared too: a server pushed to another account meanwhile takes no more orders from
+        # the one who loaded it (issue 5: push).
         started = Server.objects.filter(
-            pk=server.pk, task_state=TaskState.NONE, vm_state__in=Operation.ALLOWED_FROM[operation]
+            pk=server.pk, owner_id=server.owner_id, task_state=TaskState.NONE,
+            vm_state__in=Operation.ALLOWED_FROM[operation],
         ).update(task_state=Operation.TASK_STATE[operation], task_state_changed_at=clock.now())
         if started != 1:
-            reason = _refusal_reason(server.pk, operation)
+            reason = _refusal_reason(server.pk, server.owner_id, operation)
             audit.record(actor=actor, owner=server.owner, channel=channel, action=f"server.{operation}",
                          target=server, params=params, ip=ip, result=Result.REFUSED, detail=reason)
         else:
@@ -123,8 +126,8 @@ def request_operation(*, server: Server, operation: str, actor, channel: str, ip
     return instruction, password
 
 
-def _refusal_reason(server_id: int, operation: str) -> str:
-    current = Server.objects.filter(pk=server_id).values("task_state", "vm_state").first()
+def _refusal_reason(server_id: int, owner_id: int, operation: str) -> str:
+    current = Server.objects.filter(pk=server_id, owner_id=owner_id).values("task_state", "vm_state").first()
     if current is None:
         return _("服务器不存在。")
     if current["task_state"]:

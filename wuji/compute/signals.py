@@ -14,3 +14,8 @@ provisioning_failed = Signal()
 # Sent by create_server right after the server row is written, inside the purchase's transaction. Argument:
 # server. Network allocates its public IP here; a receiver may refuse the purchase by raising NoCapacity.
 server_created = Signal()
+
+# issue 5: push — sent when a server push is accepted, inside the acceptance's transaction, after the owner
+# changed. Arguments: server, from_owner, to_owner, at (the platform clock). Network moves the public IP's
+# holder here (its history keeps the old holder).
+server_pushed = Signal()

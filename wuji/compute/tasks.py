@@ -305,5 +305,6 @@ def purge_metrics() -> int:
     return metrics.purge()
 
 
-# --- issue 5: migration (5.5, 8.6): its task and periodic job live in their own module ---------------------
-from . import migration  # noqa: E402  (imported last: migration uses this module's helpers)
+# --- Migration (5.5, 8.6) and server push keep their tasks and periodic jobs in their own modules; importing
+# them here registers the periodic jobs. They use this module's helpers, so they are imported last.
+from . import migration, push_tasks  # noqa: E402,F401

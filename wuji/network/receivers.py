@@ -3,7 +3,7 @@
 from django.dispatch import receiver
 
 from wuji.compute.choices import VmState
-from wuji.compute.signals import server_created, vm_state_written
+from wuji.compute.signals import server_created, server_pushed, vm_state_written
 
 from . import services
 
@@ -18,3 +18,10 @@ def allocate_on_create(sender, server, **kwargs):
 def release_on_released(sender, server_id, vm_state, **kwargs):
     if vm_state == VmState.RELEASED:
         services.release_address(server_id)
+
+
+# issue 5: push
+@receiver(server_pushed, dispatch_uid="network.holder_on_push")
+def holder_on_push(sender, server, to_owner, at, **kwargs):
+    # In the acceptance's transaction: the address stays, its holder changes from this instant.
+    services.transfer_holder(server, to=to_owner, at=at)

@@ -137,6 +137,20 @@ def _pick_other(server: Server, old: IpAllocation, *, now) -> IpAllocation:
     raise NoAddressLeft(_("该地域没有其他空闲的公网 IP。"))
 
 
+# issue 5: push
+def transfer_holder(server, *, to, at) -> IpAllocation | None:
+    """The server changed hands (server push): close its open allocation at `at` and open one for the same
+    address held by the new owner from the same instant, so the history answers "who held this address then"
+    on both sides of the push. Returns the new allocation, or None when the server holds no public IP."""
+    with transaction.atomic():
+        old = _open(server.pk).select_for_update().first()
+        if old is None:
+            return None
+        IpAllocation.objects.filter(pk=old.pk).update(released_at=at)
+        return IpAllocation.objects.create(pool_id=old.pool_id, address=old.address, server_id=server.pk,
+                                           owner_id=getattr(to, "pk", to), allocated_at=at)
+
+
 # --- Reading ------------------------------------------------------------------------------------------------
 
 

@@ -82,6 +82,12 @@ ACTION_LABELS = {
     "server.migrate": _("迁移服务器"),
     "migration.schedule": _("安排迁移"),
     "migration.cancel": _("取消迁移"),
+    # issue 5: push
+    "server.push_offer": _("转让服务器（发起）"),
+    "server.push_accept": _("接收服务器转让"),
+    "server.push_decline": _("拒绝服务器转让"),
+    "server.push_cancel": _("撤回服务器转让"),
+    "server.push_expire": _("服务器转让过期"),
 }
 
 

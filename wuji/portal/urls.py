@@ -13,6 +13,7 @@ from .views import (
     instructions,
     payg,
     payments,
+    push,
     security,
     servers,
     subscriptions,
@@ -82,4 +83,10 @@ urlpatterns = [
     path("finance/fapiao/<int:pk>/pdf/", finance.fapiao_pdf, name="fapiao_pdf"),
     path("finance/contracts/apply/", finance.contract_apply, name="contract_apply"),
     path("finance/contracts/<int:pk>/pdf/", finance.contract_pdf, name="contract_pdf"),
+    # issue 5: push
+    path("servers/<int:pk>/push/", push.push_offer, name="push_offer"),
+    path("pushes/", push.push_list, name="pushes"),
+    path("pushes/<int:pk>/accept/", push.push_accept, name="push_accept"),
+    path("pushes/<int:pk>/decline/", push.push_decline, name="push_decline"),
+    path("pushes/<int:pk>/cancel/", push.push_cancel, name="push_cancel"),
 ]

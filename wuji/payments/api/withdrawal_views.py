@@ -4,13 +4,11 @@ withdrawal needs an Idempotency-Key and a step-up code in the body (an API key a
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from wuji.accounts import services as accounts
-from wuji.accounts.step_up import policy
 from wuji.api.errors import ApiError, Conflict
+from wuji.api.step_up import StepUpFields, step_up_factor
 from wuji.api.views import IDEMPOTENCY_PARAMETER, client_ip, error_responses, idempotency_key, validated
 from wuji.audit.choices import Channel
 
@@ -54,35 +52,14 @@ class WithdrawalSerializer(serializers.ModelSerializer):
         return withdrawal.bank_account.masked if withdrawal.bank_account_id else None
 
 
-class WithdrawalCreateSerializer(serializers.Serializer):
+class WithdrawalCreateSerializer(StepUpFields):
     amount_fen = serializers.IntegerField(min_value=1)
     bank_account = serializers.IntegerField(required=False, allow_null=True)
-    step_up_totp = serializers.CharField(required=False, allow_blank=True, max_length=8,
-                                         help_text="a code from the account's authenticator app")
-    step_up_code = serializers.CharField(required=False, allow_blank=True, max_length=8,
-                                         help_text="an SMS or e-mail step-up code sent from the portal")
-    step_up_channel = serializers.ChoiceField(choices=["sms", "email"], required=False)
 
 
 def _refused(exc: withdrawals.WithdrawalRefused):
     error = ApiError if exc.field else Conflict
     return error(exc.message, code=exc.code, field=exc.field)
-
-
-def step_up_factor(request: Request, body: dict) -> str:
-    """A withdrawal through the API carries its own step-up code (TOTP, or an SMS/e-mail code)."""
-    if not policy("withdrawal"):
-        return "none"
-    try:
-        if body.get("step_up_totp"):
-            return accounts.verify_factor(request._request, "withdrawal", "totp", body["step_up_totp"])
-        if body.get("step_up_code") and body.get("step_up_channel"):
-            return accounts.verify_factor(request._request, "withdrawal", body["step_up_channel"],
-                                          body["step_up_code"])
-    except accounts.StepUpFailed as exc:
-        raise ApiError(str(exc), code="step_up_failed", field="step_up_totp") from exc
-    exc = accounts.StepUpRequired("withdrawal", accounts.available_factors(request.user, "withdrawal"))
-    raise PermissionDenied(detail=str(exc), code="step_up_required")
 
 
 class BankAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin,
@@ -141,7 +118,7 @@ class WithdrawalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             bank_account = withdrawals.bank_accounts_of(request.user).filter(pk=body["bank_account"]).first()
             if bank_account is None:
                 raise ApiError(_not_found_message(), code="invalid", field="bank_account")
-        factor = step_up_factor(request, body)
+        factor = step_up_factor(request, body, "withdrawal")
         try:
             withdrawal = withdrawals.request_withdrawal(
                 customer=request.user, amount_fen=body["amount_fen"], bank_account=bank_account, idempotency_key=key,

@@ -20,6 +20,7 @@ from ..forms import ServerActionForm
 from ..http import client_ip
 from .metrics import server_metrics_context
 from .payg import server_meter_context as payg_meter_context
+from .push import server_push_context
 from .security import step_up_redirect
 
 # The order of the buttons on the server page; reinstall has its own form (it needs an image).
@@ -64,6 +65,7 @@ def server_detail(request, pk: int):
         "root_password": shown_password,
         **payg_meter_context(request.user, server),
         **server_metrics_context(server),
+        **server_push_context(server),
         "reinstall_key": uuid.uuid4(),
         "refresh": in_flight(server) and not shown_password,
         "demo_hypervisor": server.node is not None and server.node.is_test_hypervisor,
