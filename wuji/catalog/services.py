@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from wuji.core import clock
 
-from .models import HourlyPrice, Image, Plan, Price, Region
+from .models import HourlyPrice, Image, Plan, Price, Region, SnapshotPrice
 
 
 class NotOnSale(Exception):
@@ -52,4 +52,16 @@ def hourly_price_in_force(*, plan: Plan, region: Region, at=None) -> HourlyPrice
     )
     if price is None:
         raise NotOnSale(_("该配置在此地域暂不支持按量付费。"))
+    return price
+
+
+def snapshot_price_in_force(*, region: Region, at=None) -> SnapshotPrice:
+    """The snapshot price in force at `at` (default now); NotOnSale if snapshots are not sold there."""
+    price = (
+        SnapshotPrice.objects.filter(region=region, effective_from__lte=at or clock.now())
+        .order_by("-effective_from")
+        .first()
+    )
+    if price is None:
+        raise NotOnSale(_("该地域暂未开放快照服务。"))
     return price

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Node, Server
+from wuji.core.admin import ReadOnlyAdmin
+
+from .models import Node, Server, Snapshot
 
 
 @admin.register(Node)
@@ -27,3 +29,14 @@ class ServerAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# issue 5: snapshots
+@admin.register(Snapshot)
+class SnapshotAdmin(ReadOnlyAdmin):
+    """Snapshots change only through the snapshot instructions and their tasks; the console shows them."""
+
+    list_display = ["id", "server", "name", "hypervisor_name", "state", "power_state", "created_at", "deleted_at"]
+    list_filter = ["state"]
+    search_fields = ["name", "hypervisor_name", "server__uuid", "server__owner__email"]
+    list_select_related = ["server"]

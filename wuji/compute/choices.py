@@ -34,6 +34,9 @@ class TaskState(ChoiceSet):
     RESUMING = "resuming"
     RELEASING = "releasing"
     RESIZING = "resizing"
+    SNAPSHOTTING = "snapshotting"
+    REVERTING = "reverting"
+    DELETING_SNAPSHOT = "unsnapshotting"
 
     CHOICES = (
         (NONE, _("无")),
@@ -47,6 +50,9 @@ class TaskState(ChoiceSet):
         (RESUMING, _("正在恢复服务")),
         (RELEASING, _("正在释放")),
         (RESIZING, _("正在变更配置")),
+        (SNAPSHOTTING, _("正在创建快照")),
+        (REVERTING, _("正在回滚快照")),
+        (DELETING_SNAPSHOT, _("正在删除快照")),
     )
 
 
@@ -118,4 +124,26 @@ class Operation(ChoiceSet):
         (REBOOT, _("重启")),
         (REBOOT_HARD, _("强制重启")),
         (REINSTALL, _("重装系统")),
+    )
+
+
+class SnapshotState(ChoiceSet):
+    """A snapshot's life; `deleted` rows stay as the record of what existed (and was charged) when."""
+
+    CREATING = "creating"
+    AVAILABLE = "available"
+    REVERTING = "reverting"
+    DELETING = "deleting"
+    ERROR = "error"
+    DELETED = "deleted"
+
+    LIVE = (CREATING, AVAILABLE, REVERTING, DELETING)  # count against the limit, keep their name
+
+    CHOICES = (
+        (CREATING, _("创建中"), "blue"),
+        (AVAILABLE, _("可用"), "green"),
+        (REVERTING, _("回滚中"), "blue"),
+        (DELETING, _("删除中"), "orange"),
+        (ERROR, _("创建失败"), "red"),
+        (DELETED, _("已删除"), "grey"),
     )

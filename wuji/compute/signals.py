@@ -14,3 +14,12 @@ provisioning_failed = Signal()
 # Sent by create_server right after the server row is written, inside the purchase's transaction. Argument:
 # server. Network allocates its public IP here; a receiver may refuse the purchase by raising NoCapacity.
 server_created = Signal()
+
+# Sent by snapshots.create_snapshot before anything is written. Arguments: server. Billing refuses a snapshot
+# it cannot charge for (no catalogue price, unpaid snapshot charges, too little balance) by raising
+# OperationRefused.
+snapshot_requested = Signal()
+
+# Sent when a snapshot starts or stops existing on the node, inside the transaction that recorded it.
+# Arguments: snapshot_id, state (available or deleted), at. Billing's snapshot meter starts and stops here.
+snapshot_written = Signal()

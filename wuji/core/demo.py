@@ -13,7 +13,7 @@ from pathlib import Path
 from django.db import transaction
 
 from wuji.agreements import services as agreements
-from wuji.catalog.models import HourlyPrice, Image, Plan, Price, Region
+from wuji.catalog.models import HourlyPrice, Image, Plan, Price, Region, SnapshotPrice
 from wuji.compute.models import Node
 
 AGREEMENT_FILE = Path(__file__).resolve().parent.parent / "agreements" / "fixtures" / "service-agreement-2022-11-27.md"
@@ -36,6 +36,8 @@ HOURLY_PRICES = {
     "s2": {"cn-ganzhou": ("0.12000000", "0.01000000"), "hk": ("0.16000000", "0.01000000")},
     "s4": {"cn-ganzhou": ("0.40000000", "0.02000000"), "hk": ("0.52000000", "0.02000000")},
 }
+# Snapshots: 元 per GiB of the server's disk per hour (about 0.15 元 per GiB-month); Hong Kong sells none yet.
+SNAPSHOT_PRICES = {"cn-ganzhou": "0.00020000"}
 IMAGES = [
     ("debian-12", "Debian 12", "Debian 12", "debian-12.qcow2"),
     ("tiny-linux", "Tiny Linux（演示）", "Tiny Linux (demo)", "tiny-linux.qcow2"),
@@ -65,6 +67,9 @@ def load_catalogue(*, node_uri: str = "test:///default", storage_pool: str = "de
             HourlyPrice.objects.get_or_create(
                 plan=plan, region=regions[region_code], effective_from=EPOCH,
                 defaults={"running_per_hour": Decimal(running), "stopped_per_hour": Decimal(stopped)})
+    for region_code, per_gib_hour in SNAPSHOT_PRICES.items():
+        SnapshotPrice.objects.get_or_create(region=regions[region_code], effective_from=EPOCH,
+                                            defaults={"per_gib_hour": Decimal(per_gib_hour)})
     for code, zh, en, volume in IMAGES:
         Image.objects.update_or_create(code=code, defaults={"name_zh": zh, "name_en": en, "volume": volume})
     node, _ = Node.objects.update_or_create(

@@ -15,6 +15,7 @@ from .views import (
     payments,
     security,
     servers,
+    snapshots,
     subscriptions,
     wallet,
 )
@@ -82,4 +83,8 @@ urlpatterns = [
     path("finance/fapiao/<int:pk>/pdf/", finance.fapiao_pdf, name="fapiao_pdf"),
     path("finance/contracts/apply/", finance.contract_apply, name="contract_apply"),
     path("finance/contracts/<int:pk>/pdf/", finance.contract_pdf, name="contract_pdf"),
+    # issue 5: snapshots
+    path("servers/<int:pk>/snapshots/", snapshots.snapshot_create, name="snapshot_create"),
+    path("servers/<int:pk>/snapshots/<int:snapshot_pk>/revert/", snapshots.snapshot_revert, name="snapshot_revert"),
+    path("servers/<int:pk>/snapshots/<int:snapshot_pk>/delete/", snapshots.snapshot_delete, name="snapshot_delete"),
 ]

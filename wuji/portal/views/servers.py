@@ -20,6 +20,7 @@ from ..forms import ServerActionForm
 from ..http import client_ip
 from .payg import server_meter_context as payg_meter_context
 from .security import step_up_redirect
+from .snapshots import server_snapshots_context
 
 # The order of the buttons on the server page; reinstall has its own form (it needs an image).
 BUTTONS = (Operation.START, Operation.STOP, Operation.REBOOT, Operation.REBOOT_HARD)
@@ -62,6 +63,7 @@ def server_detail(request, pk: int):
         "images": catalog.images(),
         "root_password": shown_password,
         **payg_meter_context(request.user, server),
+        **server_snapshots_context(server),
         "reinstall_key": uuid.uuid4(),
         "refresh": in_flight(server) and not shown_password,
         "demo_hypervisor": server.node is not None and server.node.is_test_hypervisor,
