@@ -214,6 +214,9 @@ EMAIL_HOST = os.environ.get("WUJI_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("WUJI_EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("WUJI_DEFAULT_FROM_EMAIL", "武极云 <noreply@wuji.local>")
 
+# --- issue 5: snapshots (wuji.compute.snapshots, docs/decisions/0028) -----------------------------------
+WUJI_SNAPSHOTS_PER_SERVER = int(os.environ.get("WUJI_SNAPSHOTS_PER_SERVER", "3"))
+
 # --- One-time codes and SMS (wuji.accounts.otp, docs/decisions/0012) -----------------------------------
 WUJI_SMS_BACKEND = os.environ.get("WUJI_SMS_BACKEND", "wuji.accounts.sms.log.LogSmsBackend")
 WUJI_SMS_TIMEOUT_SECONDS = float(os.environ.get("WUJI_SMS_TIMEOUT_SECONDS", "10"))

@@ -2,7 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from . import metrics, views
+from . import metrics, snapshots, views
 
 app_name = "api"
 
@@ -36,5 +36,12 @@ urlpatterns = [
     path("servers/<int:pk>/metrics/", metrics.ServerMetricsView.as_view(), name="server-metrics"),
     # issue 5: push
     path("", include("wuji.compute.api.push")),
+    # issue 5: snapshots
+    path("servers/<int:server_pk>/snapshots/",
+         snapshots.SnapshotViewSet.as_view({"get": "list", "post": "create"}), name="server-snapshot-list"),
+    path("servers/<int:server_pk>/snapshots/<int:pk>/",
+         snapshots.SnapshotViewSet.as_view({"get": "retrieve", "delete": "destroy"}), name="server-snapshot-detail"),
+    path("servers/<int:server_pk>/snapshots/<int:pk>/revert/",
+         snapshots.SnapshotViewSet.as_view({"post": "revert"}), name="server-snapshot-revert"),
     path("", include(router.urls)),
 ]

@@ -7,7 +7,7 @@ from wuji.core import clock, money
 from wuji.core.admin import ReadOnlyAdmin
 
 from . import payg
-from .models import Meter, Order, Subscription, SubscriptionCharge
+from .models import Meter, Order, SnapshotMeter, Subscription, SubscriptionCharge
 from .subscription_choices import SubscriptionState
 
 
@@ -85,3 +85,12 @@ class MeterAdmin(ReadOnlyAdmin):
 
 
 from . import admin_freezes  # noqa: E402,F401  (fund freezes and appeals: 5.4)
+
+
+# issue 5: snapshots
+@admin.register(SnapshotMeter)
+class SnapshotMeterAdmin(ReadOnlyAdmin):
+    list_display = ["id", "customer", "snapshot", "per_hour", "started_at", "ended_at", "settled_until",
+                    "charged_fen", "debt_fen"]
+    search_fields = ["customer__email"]
+    list_select_related = ["customer", "snapshot"]

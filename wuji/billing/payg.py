@@ -246,6 +246,19 @@ def _save_meters(meters: list[_MeterRow]) -> None:
                        rows)
 
 
+def pay_from_held(balances: dict[str, int], customer_id: int, due: int) -> tuple[int, list]:
+    """What a settlement can collect of `due` fen from a customer's locked balances, and the spending legs;
+    `balances` is updated so the next meter of the same customer in the chunk sees what is left."""
+    pay = min(due, balances[AccountKind.CASH] + balances[AccountKind.GIFT])
+    if pay <= 0:
+        return 0, []
+    legs = spending_legs(_CustomerRef(customer_id), pay, balances)
+    for leg in legs:
+        if leg.account.startswith("cust:"):
+            balances[leg.account.rsplit(":", 1)[1]] += leg.amount
+    return pay, legs
+
+
 def _settle_chunk(meter_ids, customer_ids, end, run: SettlementRun) -> None:
     held = ledger.lock_customer_balances(customer_ids)  # accounts first (as post() and top-ups), then meters
     columns = ["id", "server_id", "customer_id", "running_per_hour", "stopped_per_hour", *METER_FIELDS]
@@ -261,14 +274,8 @@ def _settle_chunk(meter_ids, customer_ids, end, run: SettlementRun) -> None:
         meter.carried, meter.accrued = exact - fen * UNITS_PER_FEN, 0
         meter.charged_fen += fen
         due = meter.debt_fen + fen
-        balances = held[meter.customer_id]
-        pay = min(due, balances[AccountKind.CASH] + balances[AccountKind.GIFT])
+        pay, legs = pay_from_held(held[meter.customer_id], meter.customer_id, due)
         if pay > 0:
-            legs = spending_legs(_CustomerRef(meter.customer_id), pay, balances)
-            for leg in legs:
-                if leg.account.startswith("cust:"):
-                    kind = leg.account.rsplit(":", 1)[1]
-                    balances[kind] += leg.amount
             entries.append(ledger.BatchEntry(
                 key=f"settle:{meter.server_id}:{end.isoformat()}", kind=TransactionKind.CHARGE, legs=legs,
                 customer_id=meter.customer_id, cause=("server", meter.server_id),

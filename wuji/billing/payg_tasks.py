@@ -8,7 +8,7 @@ from django_tasks import task
 
 from wuji.core.scheduler import periodic
 
-from . import payg
+from . import payg, snapshots
 
 log = logging.getLogger(__name__)
 
@@ -17,10 +17,12 @@ log = logging.getLogger(__name__)
 @task()
 def settle_payg() -> dict:
     run = payg.settle()
+    snapshot_run = snapshots.settle(run.period_end)
     log.info("payg settlement to %s: %s meters, %s charges, %s fen, %s chunks, longest %.3fs", run.period_end,
              run.meters, run.charges, run.charged_fen, run.chunks, run.longest_chunk_seconds)
     return {"meters": run.meters, "charges": run.charges, "charged_fen": run.charged_fen,
-            "new_debt_fen": run.new_debt_fen, "longest_chunk_seconds": run.longest_chunk_seconds}
+            "new_debt_fen": run.new_debt_fen, "longest_chunk_seconds": run.longest_chunk_seconds,
+            "snapshot_charges": snapshot_run["charges"], "snapshot_charged_fen": snapshot_run["charged_fen"]}
 
 
 @periodic("billing.payg_arrears", every=dt.timedelta(minutes=settings.WUJI_PAYG_ARREARS_CHECK_MINUTES))

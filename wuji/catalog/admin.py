@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import HourlyPrice, Image, Plan, Price, Region
+from .models import HourlyPrice, Image, Plan, Price, Region, SnapshotPrice
 
 
 @admin.register(Region)
@@ -33,6 +33,16 @@ class HourlyPriceAdmin(admin.ModelAdmin):
     list_display = ["plan", "region", "running_per_hour", "stopped_per_hour", "effective_from"]
     list_filter = ["region"]
     list_select_related = ["plan", "region"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # effective-dated like the price list: add a new row
+
+
+@admin.register(SnapshotPrice)
+class SnapshotPriceAdmin(admin.ModelAdmin):
+    list_display = ["region", "per_gib_hour", "effective_from"]
+    list_filter = ["region"]
+    list_select_related = ["region"]
 
     def has_change_permission(self, request, obj=None):
         return False  # effective-dated like the price list: add a new row

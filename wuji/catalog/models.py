@@ -143,3 +143,27 @@ class HourlyPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan.code}/{self.region.code}: {self.running_per_hour}/h"
+
+
+class SnapshotPrice(models.Model):
+    """The price of keeping one snapshot (快照) in a region, in 元 per GiB of the server's disk per hour (8
+    decimal places), in force from `effective_from` until replaced. Charged per second while the snapshot
+    exists, at the price in force when it was taken (decision 0028)."""
+
+    region = models.ForeignKey(
+        to=Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="snapshot_prices"
+    )
+    per_gib_hour = models.DecimalField(verbose_name=_("元 per GiB-hour"), max_digits=16, decimal_places=8)
+    effective_from = models.DateTimeField(verbose_name=_("effective from"))
+
+    class Meta:
+        verbose_name = _("snapshot price")
+        verbose_name_plural = _("snapshot price list")
+        ordering = ["region", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "effective_from"], name="catalog_snapshot_price_one_per_moment"),
+            models.CheckConstraint(condition=models.Q(per_gib_hour__gt=0), name="catalog_snapshot_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region.code}: {self.per_gib_hour}/GiB-h"

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from wuji.core import clock
 
-from .models import HourlyPrice, Image, Plan, Price, Region
+from .models import HourlyPrice, Image, Plan, Price, Region, SnapshotPrice
 
 
 class NotOnSale(Exception):
@@ -72,3 +72,13 @@ def register_image(*, code: str, volume: str, kernel_volume: str = "", initrd_vo
     image.full_clean()
     image.save()
     return image
+def snapshot_price_in_force(*, region: Region, at=None) -> SnapshotPrice:
+    """The snapshot price in force at `at` (default now); NotOnSale if snapshots are not sold there."""
+    price = (
+        SnapshotPrice.objects.filter(region=region, effective_from__lte=at or clock.now())
+        .order_by("-effective_from")
+        .first()
+    )
+    if price is None:
+        raise NotOnSale(_("该地域暂未开放快照服务。"))
+    return price

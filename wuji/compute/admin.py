@@ -9,7 +9,7 @@ from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page, client_ip
 
 from . import migration, nodes
 from .choices import MigrationScope, VmState
-from .models import MigrationItem, MigrationPlan, Node, Server, ServerPush
+from .models import MigrationItem, MigrationPlan, Node, Server, ServerPush, Snapshot
 
 
 @admin.register(Node)
@@ -220,3 +220,13 @@ class ServerPushAdmin(ReadOnlyAdmin):
     search_fields = ["server__name", "server__uuid", "sender__email", "receiver__email"]
     list_select_related = ["server", "sender", "receiver"]
     date_hierarchy = "offered_at"
+
+# issue 5: snapshots
+@admin.register(Snapshot)
+class SnapshotAdmin(ReadOnlyAdmin):
+    """Snapshots change only through the snapshot instructions and their tasks; the console shows them."""
+
+    list_display = ["id", "server", "name", "hypervisor_name", "state", "power_state", "created_at", "deleted_at"]
+    list_filter = ["state"]
+    search_fields = ["name", "hypervisor_name", "server__uuid", "server__owner__email"]
+    list_select_related = ["server"]

@@ -35,6 +35,9 @@ class TaskState(ChoiceSet):
     RELEASING = "releasing"
     RESIZING = "resizing"
     MIGRATING = "migrating"
+    SNAPSHOTTING = "snapshotting"
+    REVERTING = "reverting"
+    DELETING_SNAPSHOT = "unsnapshotting"
 
     CHOICES = (
         (NONE, _("无")),
@@ -49,6 +52,9 @@ class TaskState(ChoiceSet):
         (RELEASING, _("正在释放")),
         (RESIZING, _("正在变更配置")),
         (MIGRATING, _("正在迁移")),
+        (SNAPSHOTTING, _("正在创建快照")),
+        (REVERTING, _("正在回滚快照")),
+        (DELETING_SNAPSHOT, _("正在删除快照")),
     )
 
 
@@ -157,4 +163,26 @@ class MigrationState(ChoiceSet):
         (DONE, _("已完成"), "green"),
         (FAILED, _("失败"), "red"),
         (CANCELLED, _("已取消"), "grey"),
+    )
+
+
+class SnapshotState(ChoiceSet):
+    """A snapshot's life; `deleted` rows stay as the record of what existed (and was charged) when."""
+
+    CREATING = "creating"
+    AVAILABLE = "available"
+    REVERTING = "reverting"
+    DELETING = "deleting"
+    ERROR = "error"
+    DELETED = "deleted"
+
+    LIVE = (CREATING, AVAILABLE, REVERTING, DELETING)  # count against the limit, keep their name
+
+    CHOICES = (
+        (CREATING, _("创建中"), "blue"),
+        (AVAILABLE, _("可用"), "green"),
+        (REVERTING, _("回滚中"), "blue"),
+        (DELETING, _("删除中"), "orange"),
+        (ERROR, _("创建失败"), "red"),
+        (DELETED, _("已删除"), "grey"),
     )

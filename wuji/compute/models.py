@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import MigrationScope, MigrationState, PowerState, SuspensionReason, TaskState, VmState
+from .choices import MigrationScope, MigrationState, PowerState, SnapshotState, SuspensionReason, TaskState, VmState
 from .push_choices import PushState
 from .validators import validate_libvirt_uri
 
@@ -343,3 +343,44 @@ class ServerPush(models.Model):
 
     def __str__(self) -> str:
         return f"push #{self.pk} server {self.server_id}"
+class Snapshot(models.Model):
+    """A snapshot (快照) of a server on its node: the disk, plus the memory when taken while running.
+
+    `name` is the customer's label, unique among the server's live snapshots; `hypervisor_name` is the
+    platform's own name on the node. Rows are never deleted: `deleted_at` closes the period billing charges
+    for, which began at `created_at` (when the node confirmed the snapshot).
+    """
+
+    server = models.ForeignKey(
+        to=Server, verbose_name=_("server"), on_delete=models.PROTECT, related_name="snapshots"
+    )
+    name = models.CharField(verbose_name=_("name"), max_length=64)
+    hypervisor_name = models.CharField(verbose_name=_("name on the node"), max_length=64, unique=True)
+    state = models.CharField(
+        verbose_name=_("state"), max_length=16, choices=SnapshotState, default=SnapshotState.CREATING
+    )
+    power_state = models.CharField(
+        verbose_name=_("power state when taken"), max_length=16, choices=PowerState, blank=True
+    )
+    size_bytes = models.PositiveBigIntegerField(verbose_name=_("size (bytes)"), null=True, blank=True)
+    error = models.CharField(verbose_name=_("error"), max_length=500, blank=True)
+    idempotency_key = models.CharField(verbose_name=_("idempotency key"), max_length=100)
+    requested_at = models.DateTimeField(verbose_name=_("requested at"))
+    created_at = models.DateTimeField(verbose_name=_("created at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(verbose_name=_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("snapshot")
+        verbose_name_plural = _("snapshots")
+        ordering = ["server", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["server", "name"], condition=models.Q(state__in=SnapshotState.LIVE),
+                name="compute_snapshot_live_name_unique",
+                violation_error_message=_("该服务器已有同名快照。"),
+            ),
+            models.UniqueConstraint(fields=["server", "idempotency_key"], name="compute_snapshot_idempotent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.server_id})"

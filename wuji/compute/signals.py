@@ -19,3 +19,11 @@ server_created = Signal()
 # changed. Arguments: server, from_owner, to_owner, at (the platform clock). Network moves the public IP's
 # holder here (its history keeps the old holder).
 server_pushed = Signal()
+# Sent by snapshots.create_snapshot before anything is written. Arguments: server. Billing refuses a snapshot
+# it cannot charge for (no catalogue price, unpaid snapshot charges, too little balance) by raising
+# OperationRefused.
+snapshot_requested = Signal()
+
+# Sent when a snapshot starts or stops existing on the node, inside the transaction that recorded it.
+# Arguments: snapshot_id, state (available or deleted), at. Billing's snapshot meter starts and stops here.
+snapshot_written = Signal()

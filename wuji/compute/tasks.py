@@ -16,7 +16,7 @@ from wuji.core import clock, crypto
 from wuji.core.scheduler import periodic
 from wuji.notifications import services as notifications
 
-from . import notices, services
+from . import notices, services, snapshots
 from .choices import Operation, PowerState, TaskState, VmState
 from .drivers import get_driver
 from .drivers.base import DriverError, ImageRef, InstanceNotFound, InstanceSpec, NotSupported
@@ -112,7 +112,10 @@ def run_operation(server_id: int, operation: str, instruction_id: int, image_id:
         elif operation == Operation.REINSTALL:
             image = Image.objects.get(pk=image_id)
             password = crypto.decrypt(password_token) if password_token else None
-            driver.rebuild(_spec(server, image, password))
+            try:
+                driver.rebuild(_spec(server, image, password))
+            finally:  # success or failure: the snapshots the old disk took with it are gone
+                snapshots.after_reinstall(driver, server)
         power = driver.get_info(uuid).power_state
     except DriverError as exc:
         vm_state, power = _state_after_failure(driver, server)
@@ -202,6 +205,7 @@ def release_server(server_id: int, instruction_id: int) -> str:
         # not reported gone until it is.
         Server.objects.filter(pk=server.pk).update(last_error=str(exc)[:500])
         return "failed"
+    snapshots.forget_missing(server, None)  # destroy took them with the disk
     _finish(server, instruction_id, vm_state=VmState.RELEASED, power_state=PowerState.NOSTATE)
     return "released"
 
@@ -270,6 +274,7 @@ def _recover(driver, server: Server) -> int:
             suspension_reason=reason, last_error="操作超时，已根据虚拟化平台状态恢复。")
         if updated:
             services.state_written(server.pk, vm_state, power)
+            snapshots.recover(driver, server, server.task_state)
         if updated and pending is not None:
             audit.record_outcome(pending, succeeded=False, detail="operation timed out; recovered by the reconciler")
     return updated

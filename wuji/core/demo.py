@@ -16,7 +16,7 @@ from django.db import transaction
 
 from wuji.agreements import services as agreements
 from wuji.catalog import services as catalog
-from wuji.catalog.models import HourlyPrice, Plan, Price, Region
+from wuji.catalog.models import HourlyPrice, Plan, Price, Region, SnapshotPrice
 from wuji.compute import tinyguest
 from wuji.compute.models import Node
 
@@ -40,6 +40,8 @@ HOURLY_PRICES = {
     "s2": {"cn-ganzhou": ("0.12000000", "0.01000000"), "hk": ("0.16000000", "0.01000000")},
     "s4": {"cn-ganzhou": ("0.40000000", "0.02000000"), "hk": ("0.52000000", "0.02000000")},
 }
+# Snapshots: 元 per GiB of the server's disk per hour (about 0.15 元 per GiB-month); Hong Kong sells none yet.
+SNAPSHOT_PRICES = {"cn-ganzhou": "0.00020000"}
 IMAGES = [
     ("debian-12", "Debian 12", "Debian 12", "debian-12.qcow2"),
     ("tiny-linux", "Tiny Linux（演示）", "Tiny Linux (demo)", "tiny-linux.qcow2"),
@@ -71,6 +73,9 @@ def load_catalogue(*, node_uri: str = "test:///default", storage_pool: str = "de
                 defaults={"running_per_hour": Decimal(running), "stopped_per_hour": Decimal(stopped)})
     for code, zh, en, volume in IMAGES:  # boot fields cleared: a demo without QEMU boots nothing for real
         catalog.register_image(code=code, volume=volume, name_zh=zh, name_en=en)
+    for region_code, per_gib_hour in SNAPSHOT_PRICES.items():
+        SnapshotPrice.objects.get_or_create(region=regions[region_code], effective_from=EPOCH,
+                                            defaults={"per_gib_hour": Decimal(per_gib_hour)})
     node, _ = Node.objects.update_or_create(
         name="demo-node-1",
         defaults={"region": regions["cn-ganzhou"], "uri": node_uri, "virt_type": "qemu",

@@ -52,6 +52,10 @@ ACTION_LABELS = {
     "server.resume": _("恢复服务"),
     "server.suspend": _("暂停服务"),
     "server.rename": _("重命名服务器"),
+    # issue 5: snapshots
+    "server.snapshot_create": _("创建快照"),
+    "server.snapshot_revert": _("回滚快照"),
+    "server.snapshot_delete": _("删除快照"),
     "subscription.auto_renew": _("设置自动续费"),
     "subscription.change_plan": _("升级/降级配置"),
     "subscription.expire": _("服务到期"),

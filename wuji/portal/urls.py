@@ -16,6 +16,7 @@ from .views import (
     push,
     security,
     servers,
+    snapshots,
     subscriptions,
     wallet,
 )
@@ -89,4 +90,8 @@ urlpatterns = [
     path("pushes/<int:pk>/accept/", push.push_accept, name="push_accept"),
     path("pushes/<int:pk>/decline/", push.push_decline, name="push_decline"),
     path("pushes/<int:pk>/cancel/", push.push_cancel, name="push_cancel"),
+    # issue 5: snapshots
+    path("servers/<int:pk>/snapshots/", snapshots.snapshot_create, name="snapshot_create"),
+    path("servers/<int:pk>/snapshots/<int:snapshot_pk>/revert/", snapshots.snapshot_revert, name="snapshot_revert"),
+    path("servers/<int:pk>/snapshots/<int:snapshot_pk>/delete/", snapshots.snapshot_delete, name="snapshot_delete"),
 ]

@@ -3,7 +3,8 @@
 from .freezes import Appeal, Freeze, FreezeFile
 from .orders import Order
 from .payg import LowBalanceWarning, Meter
+from .snapshots import SnapshotMeter
 from .subscriptions import Subscription, SubscriptionCharge, SubscriptionNotice
 
-__all__ = ["Appeal", "Freeze", "FreezeFile", "LowBalanceWarning", "Meter", "Order", "Subscription",
+__all__ = ["Appeal", "Freeze", "FreezeFile", "LowBalanceWarning", "Meter", "Order", "SnapshotMeter", "Subscription",
            "SubscriptionCharge", "SubscriptionNotice"]

@@ -27,6 +27,8 @@ from .base import (
     NodeUnreachable,
     NotSupported,
     PowerState,
+    SnapshotInfo,
+    SnapshotNotFound,
 )
 
 __all__ = [
@@ -45,6 +47,8 @@ __all__ = [
     "NodeUnreachable",
     "NotSupported",
     "PowerState",
+    "SnapshotInfo",
+    "SnapshotNotFound",
     "get_driver",
     "reset_fake_drivers",
 ]

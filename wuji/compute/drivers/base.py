@@ -131,6 +131,20 @@ class InstanceStats:
 
 
 @dataclass(frozen=True)
+class SnapshotInfo:
+    """One snapshot of an instance (快照): its disk, plus its memory when taken while running.
+
+    ``power_state`` is the instance's state when it was taken, which a revert restores; ``size_bytes`` is
+    ``None`` where the backend cannot tell (qcow2 internal snapshots share the overlay's clusters).
+    """
+
+    name: str
+    power_state: str
+    created_at: int  # Unix seconds, as the hypervisor recorded it
+    size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
 class DriverCapabilities:
     """Optional features, declared rather than probed."""
 
@@ -180,6 +194,10 @@ class NodeUnreachable(DriverError):
 
 class InvalidImage(DriverError):
     default_message = "The selected image is not available on the server's host."
+
+
+class SnapshotNotFound(DriverError):
+    default_message = "The snapshot does not exist on the server's host."
 
 
 # --- the contract -----------------------------------------------------------
@@ -280,6 +298,32 @@ class ComputeDriver(abc.ABC):
     def get_instance_stats(self, uuids: list[str]) -> list[InstanceStats]:
         """Counters for the given instances, read from the node in one bulk call (the metrics collector
         calls this once per node per run); uuids not on the node are left out."""
+
+    # --- snapshots (optional: ``capabilities.supports_snapshots``) ------------------
+    # Not abstract: a backend without snapshots inherits these refusals. Names are chosen by the platform
+    # (unique per instance); destroy() and rebuild() discard every snapshot of the instance with its disk.
+
+    def create_snapshot(self, uuid: str, name: str) -> SnapshotInfo:
+        """Snapshot the instance as it is now: disk only when shut off, disk and memory when running
+        (the guest pauses while its memory is saved, then runs on).
+
+        Idempotent for a retried task: when a snapshot called ``name`` already exists it is returned
+        unchanged. On failure no snapshot called ``name`` is left behind.
+        """
+        raise NotSupported(detail=f"{type(self).__name__} has no snapshots")
+
+    def list_snapshots(self, uuid: str) -> list[SnapshotInfo]:
+        """Every snapshot of the instance, oldest first."""
+        raise NotSupported(detail=f"{type(self).__name__} has no snapshots")
+
+    def revert_snapshot(self, uuid: str, name: str) -> None:
+        """Return the instance's disk (and memory, if it was taken running) to the snapshot; the instance
+        ends in the snapshot's ``power_state``. The snapshot is kept. Raises SnapshotNotFound."""
+        raise NotSupported(detail=f"{type(self).__name__} has no snapshots")
+
+    def delete_snapshot(self, uuid: str, name: str) -> None:
+        """Delete the snapshot; the instance's current disk is untouched. Succeeds when it is already gone."""
+        raise NotSupported(detail=f"{type(self).__name__} has no snapshots")
 
     @abc.abstractmethod
     def close(self) -> None:

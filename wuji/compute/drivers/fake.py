@@ -12,10 +12,14 @@ or one of the steps inside a multi-step operation:
 - ``rebuild.create_disk`` (old disk deleted), ``rebuild.start`` (new disk exists)
 - ``copy_disk_to`` (on the source), ``import_disk`` (on the target, leftovers removed, nothing copied),
   ``adopt_disk`` and ``adopt_disk.start`` (defined on the target, not started)
+- ``create_snapshot``, ``list_snapshots``, ``revert_snapshot``, ``delete_snapshot`` (on entry)
+
+A disk's ``content`` stands for what the guest wrote: tests change it and see a revert bring it back.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import threading
@@ -37,6 +41,8 @@ from .base import (
     NodeUnreachable,
     NotSupported,
     PowerState,
+    SnapshotInfo,
+    SnapshotNotFound,
 )
 
 HOST_VCPUS = 64
@@ -54,6 +60,7 @@ class FakeDisk:
     image: str
     capacity_gib: int
     serial: int
+    content: str = ""
 
 
 @dataclass
@@ -85,11 +92,18 @@ class FakeInstance:
 
 
 @dataclass
+class FakeSnapshot:
+    info: SnapshotInfo
+    disk: FakeDisk  # a copy taken at snapshot time
+
+
+@dataclass
 class FakeWorld:
     """The state of one fake node."""
 
     instances: dict[str, FakeInstance] = field(default_factory=dict)
     disks: dict[str, FakeDisk] = field(default_factory=dict)  # by instance uuid
+    snapshots: dict[str, dict[str, FakeSnapshot]] = field(default_factory=dict)  # by uuid, then name
     images: set[str] = field(default_factory=set)
     failures: dict[str, list[Exception]] = field(default_factory=dict)
     reachable: bool = True
@@ -115,7 +129,7 @@ def reset_worlds() -> None:
 class FakeDriver(ComputeDriver):
     """In-memory driver; see the module docstring for failure injection."""
 
-    capabilities = DriverCapabilities(supports_console=True, supports_migration=True)
+    capabilities = DriverCapabilities(supports_console=True, supports_migration=True, supports_snapshots=True)
 
     def __init__(self, uri: str = "fake://default") -> None:
         self.uri = uri
@@ -202,6 +216,7 @@ class FakeDriver(ComputeDriver):
             self._check("destroy")
             self.world.instances.pop(uuid, None)
             self.world.disks.pop(uuid, None)
+            self.world.snapshots.pop(uuid, None)
 
     def power_on(self, uuid: str) -> None:
         with self.world.lock:
@@ -232,6 +247,7 @@ class FakeDriver(ComputeDriver):
             self._check_image(spec)
             inst.set_power(PowerState.SHUTDOWN)
             self.world.disks.pop(spec.uuid, None)
+            self.world.snapshots.pop(spec.uuid, None)  # they lived in the old disk
             self._check("rebuild.create_disk")
             self._new_disk(spec)
             self._check("rebuild.start")
@@ -291,6 +307,41 @@ class FakeDriver(ComputeDriver):
                 for u in uuids
                 if (inst := self.world.instances.get(u)) is not None
             ]
+
+    def create_snapshot(self, uuid: str, name: str) -> SnapshotInfo:
+        with self.world.lock:
+            self._check("create_snapshot")
+            inst = self._get(uuid)
+            taken = self.world.snapshots.setdefault(uuid, {})
+            if name not in taken:
+                disk = self.world.disks.get(uuid)
+                if disk is None:
+                    raise DriverError("The server has no disk; reinstall it.", detail=uuid)
+                info = SnapshotInfo(name, inst.power_state, int(time.time()), size_bytes=len(disk.content))
+                taken[name] = FakeSnapshot(info, copy.copy(disk))
+            return taken[name].info
+
+    def list_snapshots(self, uuid: str) -> list[SnapshotInfo]:
+        with self.world.lock:
+            self._check("list_snapshots")
+            self._get(uuid)
+            return [snap.info for snap in self.world.snapshots.get(uuid, {}).values()]  # insertion = age order
+
+    def revert_snapshot(self, uuid: str, name: str) -> None:
+        with self.world.lock:
+            self._check("revert_snapshot")
+            inst = self._get(uuid)
+            snap = self.world.snapshots.get(uuid, {}).get(name)
+            if snap is None:
+                raise SnapshotNotFound(detail=f"{uuid}: {name}")
+            self.world.disks[uuid] = copy.copy(snap.disk)
+            inst.set_power(snap.info.power_state)
+
+    def delete_snapshot(self, uuid: str, name: str) -> None:
+        with self.world.lock:
+            self._check("delete_snapshot")
+            self._get(uuid)
+            self.world.snapshots.get(uuid, {}).pop(name, None)
 
     def close(self) -> None:
         pass

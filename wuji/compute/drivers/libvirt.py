@@ -27,6 +27,10 @@ Migration copies a disk between nodes through storage-volume download and
 upload streams (the bytes pass through the platform's worker). The overlay keeps
 its backing-file path, so every node must hold the image volumes at the same
 path (the same pool layout); the copy checks this first.
+
+Snapshots are libvirt snapshots stored inside the qcow2 overlay (internal): disk only when the guest is
+shut off, disk and memory when it runs. They live and die with the overlay, so rebuild and destroy drop
+their metadata with it.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ from .base import (
     NodeUnreachable,
     NotSupported,
     PowerState,
+    SnapshotInfo,
+    SnapshotNotFound,
 )
 
 try:  # optional at import time: only a node that uses libvirt needs the binding
@@ -227,6 +233,30 @@ class VolumeConfig:
             _sub(backing, "path", self.backing_path)
             _sub(backing, "format", type=self.backing_format or "raw")
         return ET.tostring(vol, encoding="unicode")
+
+
+@dataclass(frozen=True)
+class SnapshotConfig:
+    """A snapshot request; libvirt picks internal qcow2 snapshots for the overlay disk."""
+
+    name: str
+
+    def to_xml(self) -> str:
+        snap = ET.Element("domainsnapshot")
+        _sub(snap, "name", self.name)
+        return ET.tostring(snap, encoding="unicode")
+
+
+SNAPSHOT_STATES = {"running": PowerState.RUNNING, "shutoff": PowerState.SHUTDOWN, "paused": PowerState.PAUSED}
+
+
+def snapshot_info(snap: Any) -> SnapshotInfo:
+    root = ET.fromstring(snap.getXMLDesc(0))
+    return SnapshotInfo(
+        name=root.findtext("name") or snap.getName(),
+        power_state=SNAPSHOT_STATES.get(root.findtext("state") or "", PowerState.NOSTATE),
+        created_at=int(root.findtext("creationTime") or 0),
+    )
 
 
 def volume_format(vol: Any) -> str:
@@ -426,7 +456,8 @@ class LibvirtDriver(ComputeDriver):
         is_test = parsed.scheme == "test"
         on_qemu_system = parsed.scheme.startswith("qemu") and parsed.path == "/system"
         self.serial_log_dir = serial_log_dir or (DEFAULT_SERIAL_LOG_DIR if on_qemu_system else None)
-        self.capabilities = DriverCapabilities(supports_console=not is_test, supports_migration=not is_test)
+        self.capabilities = DriverCapabilities(supports_console=not is_test, supports_migration=not is_test,
+                                               supports_snapshots=True)
 
     # --- helpers ---------------------------------------------------------------
 
@@ -633,6 +664,7 @@ class LibvirtDriver(ComputeDriver):
             image = self._image(pool, spec)
             boot = self._kernel_boot(pool, spec)
             guest.force_off()
+            self._forget_snapshots(guest)  # their data lives in the overlay about to go
             self._create_overlay(pool, spec, image)  # deletes the old overlay first
             self._set_kernel_boot(conn, guest, boot)
             guest.start()
@@ -753,6 +785,59 @@ class LibvirtDriver(ComputeDriver):
             net_rx_packets=total("net", "rx.pkts"),
             net_tx_packets=total("net", "tx.pkts"),
         )
+
+    # --- snapshots -------------------------------------------------------------------
+
+    @staticmethod
+    def _snapshot(guest: Guest, name: str) -> Any | None:
+        try:
+            return guest.dom.snapshotLookupByName(name, 0)
+        except libvirt.libvirtError as err:
+            if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT:
+                return None
+            raise
+
+    @staticmethod
+    def _forget_snapshots(guest: Guest) -> None:
+        """Drop libvirt's record of every snapshot (the data itself goes with the overlay, which may
+        already be missing after a failed rebuild). ``test:///default`` knows no metadata-only delete and
+        keeps no data, so there a plain delete does the same."""
+        for snap in guest.dom.listAllSnapshots(0):
+            with ignoring(libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT):
+                try:
+                    snap.delete(libvirt.VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY)
+                except libvirt.libvirtError as err:
+                    if err.get_error_code() != libvirt.VIR_ERR_INVALID_ARG:
+                        raise
+                    snap.delete(0)
+
+    def create_snapshot(self, uuid: str, name: str) -> SnapshotInfo:
+        with self.host.errors(uuid):
+            guest = self._guest(self.host.get_connection(), uuid)
+            snap = self._snapshot(guest, name) or guest.dom.snapshotCreateXML(SnapshotConfig(name).to_xml(), 0)
+            return snapshot_info(snap)
+
+    def list_snapshots(self, uuid: str) -> list[SnapshotInfo]:
+        with self.host.errors(uuid):
+            guest = self._guest(self.host.get_connection(), uuid)
+            infos = [snapshot_info(snap) for snap in guest.dom.listAllSnapshots(0)]
+            return sorted(infos, key=lambda info: (info.created_at, info.name))
+
+    def revert_snapshot(self, uuid: str, name: str) -> None:
+        with self.host.errors(uuid):
+            guest = self._guest(self.host.get_connection(), uuid)
+            snap = self._snapshot(guest, name)
+            if snap is None:
+                raise SnapshotNotFound(detail=f"{uuid}: {name}")
+            guest.dom.revertToSnapshot(snap, 0)
+
+    def delete_snapshot(self, uuid: str, name: str) -> None:
+        with self.host.errors(uuid):
+            guest = self._guest(self.host.get_connection(), uuid)
+            snap = self._snapshot(guest, name)
+            if snap is not None:
+                with ignoring(libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT):
+                    snap.delete(0)
 
     def close(self) -> None:
         self.host.close()

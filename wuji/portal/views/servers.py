@@ -22,6 +22,7 @@ from .metrics import server_metrics_context
 from .payg import server_meter_context as payg_meter_context
 from .push import server_push_context
 from .security import step_up_redirect
+from .snapshots import server_snapshots_context
 
 # The order of the buttons on the server page; reinstall has its own form (it needs an image).
 BUTTONS = (Operation.START, Operation.STOP, Operation.REBOOT, Operation.REBOOT_HARD)
@@ -66,6 +67,7 @@ def server_detail(request, pk: int):
         **payg_meter_context(request.user, server),
         **server_metrics_context(server),
         **server_push_context(server),
+        **server_snapshots_context(server),
         "reinstall_key": uuid.uuid4(),
         "refresh": in_flight(server) and not shown_password,
         "demo_hypervisor": server.node is not None and server.node.is_test_hypervisor,
