@@ -414,3 +414,11 @@ WUJI_COMPANY_CREDIT_CODE = os.environ.get("WUJI_COMPANY_CREDIT_CODE", "")
 # Contract numbers: <prefix>-<year>-<6-digit serial>, e.g. WJ-HT-2026-000001.
 WUJI_CONTRACT_NUMBER_PREFIX = os.environ.get("WUJI_CONTRACT_NUMBER_PREFIX", "WJ-HT")
 
+
+# --- issue 5: console
+# The VNC console proxy (`wuji console-proxy`, docs/decisions/0022): the URL browsers open (behind nginx in
+# production: wss://<site>/console-ws/), and the page origins it accepts, comma-separated
+# ("https://cloud.example.com"). Empty: any http(s) origin whose host is in ALLOWED_HOSTS.
+WUJI_CONSOLE_URL = os.environ.get("WUJI_CONSOLE_URL", "ws://127.0.0.1:6080/")
+WUJI_CONSOLE_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("WUJI_CONSOLE_ALLOWED_ORIGINS", "").split(",")
+                                if o.strip()]

@@ -2,6 +2,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
+from wuji.compute.api.console import ServerConsoleView
+
 from . import views
 
 app_name = "api"
@@ -32,5 +34,7 @@ urlpatterns = [
     path("", include("wuji.billing.api.urls")),
     path("", include("wuji.payments.api.urls")),
     path("finance/", include("wuji.finance.api.urls")),
+    # issue 5: console
+    path("servers/<int:pk>/console/", ServerConsoleView.as_view(), name="server-console"),
     path("", include(router.urls)),
 ]

@@ -32,6 +32,7 @@ SECTIONS = {
     "login_records": "security",
     "report_unauthorised": "security",
     "step_up": "security",
+    "server_console": "servers",  # issue 5: console
 }
 
 

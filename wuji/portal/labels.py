@@ -78,6 +78,8 @@ ACTION_LABELS = {
     "server.change_ip": _("更换公网 IP"),
     "ip_pool.create": _("创建公网 IP 地址池"),
     "ip_pool.edit": _("修改公网 IP 地址池"),
+    # issue 5: console
+    "server.console": _("打开远程控制台"),
 }
 
 

@@ -8,6 +8,7 @@ from .views import (
     accounts,
     api_keys,
     buy,
+    console,
     funds,
     inbox,
     instructions,
@@ -82,4 +83,6 @@ urlpatterns = [
     path("finance/fapiao/<int:pk>/pdf/", finance.fapiao_pdf, name="fapiao_pdf"),
     path("finance/contracts/apply/", finance.contract_apply, name="contract_apply"),
     path("finance/contracts/<int:pk>/pdf/", finance.contract_pdf, name="contract_pdf"),
+    # issue 5: console
+    path("servers/<int:pk>/console/", console.server_console, name="server_console"),
 ]
