@@ -431,3 +431,10 @@ WUJI_METRICS_PURGE_BATCH = int(os.environ.get("WUJI_METRICS_PURGE_BATCH", "10000
 # at acceptance (fen; 0 = free). See docs/decisions/0023-server-push.md.
 WUJI_SERVER_PUSH_HOURS = int(os.environ.get("WUJI_SERVER_PUSH_HOURS", "72"))
 WUJI_SERVER_PUSH_FEE_FEN = int(os.environ.get("WUJI_SERVER_PUSH_FEE_FEN", "0"))
+# --- issue 5: console
+# The VNC console proxy (`wuji console-proxy`, docs/decisions/0022): the URL browsers open (behind nginx in
+# production: wss://<site>/console-ws/), and the page origins it accepts, comma-separated
+# ("https://cloud.example.com"). Empty: any http(s) origin whose host is in ALLOWED_HOSTS.
+WUJI_CONSOLE_URL = os.environ.get("WUJI_CONSOLE_URL", "ws://127.0.0.1:6080/")
+WUJI_CONSOLE_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("WUJI_CONSOLE_ALLOWED_ORIGINS", "").split(",")
+                                if o.strip()]

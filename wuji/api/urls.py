@@ -2,6 +2,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
+from wuji.compute.api.console import ServerConsoleView
+
 from . import metrics, snapshots, views
 
 app_name = "api"
@@ -43,5 +45,7 @@ urlpatterns = [
          snapshots.SnapshotViewSet.as_view({"get": "retrieve", "delete": "destroy"}), name="server-snapshot-detail"),
     path("servers/<int:server_pk>/snapshots/<int:pk>/revert/",
          snapshots.SnapshotViewSet.as_view({"post": "revert"}), name="server-snapshot-revert"),
+    # issue 5: console
+    path("servers/<int:pk>/console/", ServerConsoleView.as_view(), name="server-console"),
     path("", include(router.urls)),
 ]

@@ -384,3 +384,42 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.server_id})"
+# --- issue 5: console -------------------------------------------------------------------------------------
+
+
+class ConsoleToken(models.Model):
+    """A grant to open one server's VNC console once (远程控制台), after Nova's console tokens.
+
+    Only a keyed hash of the token is stored: the token itself exists in the response that issued it and in
+    the browser that uses it. A token is redeemed at most once (`used_at` is set by a conditional UPDATE) and
+    only before `expires_at`; it is bound to the user it was issued to and to one server.
+    """
+
+    digest = models.CharField(verbose_name=_("token hash"), max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    server = models.ForeignKey(
+        to=Server, verbose_name=_("server"), on_delete=models.CASCADE, related_name="console_tokens"
+    )
+    instruction = models.ForeignKey(
+        to="audit.Instruction", verbose_name=_("instruction"), on_delete=models.PROTECT, related_name="+",
+        null=True, blank=True,
+    )
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"), db_index=True)
+    used_at = models.DateTimeField(verbose_name=_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("console token")
+        verbose_name_plural = _("console tokens")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="compute_consoletoken_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"console token #{self.pk} for {self.server_id}"

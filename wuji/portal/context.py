@@ -33,6 +33,7 @@ SECTIONS = {
     "report_unauthorised": "security",
     "step_up": "security",
     "pushes": "servers",  # issue 5: push
+    "server_console": "servers",  # issue 5: console
 }
 
 

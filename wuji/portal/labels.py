@@ -92,6 +92,8 @@ ACTION_LABELS = {
     "server.push_decline": _("拒绝服务器转让"),
     "server.push_cancel": _("撤回服务器转让"),
     "server.push_expire": _("服务器转让过期"),
+    # issue 5: console
+    "server.console": _("打开远程控制台"),
 }
 
 

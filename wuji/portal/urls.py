@@ -8,6 +8,7 @@ from .views import (
     accounts,
     api_keys,
     buy,
+    console,
     funds,
     inbox,
     instructions,
@@ -94,4 +95,6 @@ urlpatterns = [
     path("servers/<int:pk>/snapshots/", snapshots.snapshot_create, name="snapshot_create"),
     path("servers/<int:pk>/snapshots/<int:snapshot_pk>/revert/", snapshots.snapshot_revert, name="snapshot_revert"),
     path("servers/<int:pk>/snapshots/<int:snapshot_pk>/delete/", snapshots.snapshot_delete, name="snapshot_delete"),
+    # issue 5: console
+    path("servers/<int:pk>/console/", console.server_console, name="server_console"),
 ]
