@@ -34,6 +34,7 @@ class TaskState(ChoiceSet):
     RESUMING = "resuming"
     RELEASING = "releasing"
     RESIZING = "resizing"
+    RESETTING_PASSWORD = "resetting_password"
 
     CHOICES = (
         (NONE, _("无")),
@@ -47,6 +48,7 @@ class TaskState(ChoiceSet):
         (RESUMING, _("正在恢复服务")),
         (RELEASING, _("正在释放")),
         (RESIZING, _("正在变更配置")),
+        (RESETTING_PASSWORD, _("正在重置密码")),
     )
 
 
@@ -96,13 +98,16 @@ class Operation(ChoiceSet):
     REBOOT = "reboot"
     REBOOT_HARD = "reboot_hard"
     REINSTALL = "reinstall"
+    RESET_PASSWORD = "reset_password"
 
+    GIVES_NEW_PASSWORD = (REINSTALL, RESET_PASSWORD)  # a new root password, generated and shown once
     TASK_STATE = {
         START: TaskState.STARTING,
         STOP: TaskState.STOPPING,
         REBOOT: TaskState.REBOOTING,
         REBOOT_HARD: TaskState.REBOOTING_HARD,
         REINSTALL: TaskState.REINSTALLING,
+        RESET_PASSWORD: TaskState.RESETTING_PASSWORD,
     }
     ALLOWED_FROM = {
         START: (VmState.STOPPED, VmState.ERROR),
@@ -110,6 +115,7 @@ class Operation(ChoiceSet):
         REBOOT: (VmState.ACTIVE,),
         REBOOT_HARD: (VmState.ACTIVE, VmState.STOPPED, VmState.ERROR),
         REINSTALL: (VmState.ACTIVE, VmState.STOPPED, VmState.ERROR),
+        RESET_PASSWORD: (VmState.ACTIVE,),  # the guest agent sets it, so the guest must run (decision 0027)
     }
 
     CHOICES = (
@@ -118,4 +124,5 @@ class Operation(ChoiceSet):
         (REBOOT, _("重启")),
         (REBOOT_HARD, _("强制重启")),
         (REINSTALL, _("重装系统")),
+        (RESET_PASSWORD, _("重置密码")),
     )
