@@ -312,6 +312,9 @@ WUJI_STEP_UP = {
     "withdrawal": {"within_minutes": 5, "factors": ["totp", "sms", "email"]},
     "server_push": {"within_minutes": 5, "factors": ["totp", "sms", "email"]},
 }
+# --- issue 5: ops
+# Resetting a server's root password is as sensitive as a reinstall (whoever has it owns the machine).
+WUJI_STEP_UP["reset_password"] = {"within_minutes": 10, "factors": ["password", "totp", "sms", "email"]}
 
 # --- Money ----------------------------------------------------------------------------------------
 # Billing: subscriptions, renewals, upgrades, expiry lifecycle.

@@ -17,6 +17,7 @@ from .choices import Factor, LoginEvent, LoginResult
 
 OPERATION_LABELS = {
     "reinstall": gettext_lazy("重装系统"),
+    "reset_password": gettext_lazy("重置密码"),
     "api_key_create": gettext_lazy("创建 API 密钥"),
     "password_change": gettext_lazy("修改密码"),
     "contact_change": gettext_lazy("更换手机或邮箱"),

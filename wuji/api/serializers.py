@@ -18,6 +18,7 @@ from wuji.billing.models import Order
 from wuji.catalog import services as catalog
 from wuji.catalog.choices import BillingCycle
 from wuji.catalog.models import Image, Plan, Region
+from wuji.compute import ssh_keys
 from wuji.compute.models import Server
 from wuji.core.money import fen_to_yuan
 from wuji.identity.api.serializers import IdentityStatusSerializer
@@ -249,6 +250,20 @@ class RebootSerializer(serializers.Serializer):
 
 class ReinstallSerializer(serializers.Serializer):
     image = code_field(catalog.images(), NO_SUCH_IMAGE)
+    ssh_key = serializers.CharField(
+        required=False, allow_blank=True, max_length=ssh_keys.MAX_LINE_CHARS, trim_whitespace=True,
+        help_text="an OpenSSH public key line (ssh-ed25519, ssh-rsa of at least 2048 bits, ecdsa) installed for root",
+    )
+    root_password = serializers.BooleanField(
+        default=True, help_text="generate a new root password (shown once); false needs an ssh_key")
+
+    def validate_ssh_key(self, value: str) -> str:
+        if value:
+            try:
+                ssh_keys.parse(value)
+            except ssh_keys.InvalidKey as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+        return value
 
 
 class OperationAcceptedSerializer(serializers.Serializer):
@@ -260,6 +275,13 @@ class OperationAcceptedSerializer(serializers.Serializer):
 
 
 class ReinstallAcceptedSerializer(OperationAcceptedSerializer):
+    root_password = serializers.CharField(
+        required=False, help_text="the new root password: shown in this response only; absent for key-only")
+    ssh_key_fingerprint = serializers.CharField(
+        required=False, help_text="SHA256 fingerprint of the installed SSH key, when one was given")
+
+
+class ResetPasswordAcceptedSerializer(OperationAcceptedSerializer):
     root_password = serializers.CharField(help_text="the new root password: shown in this response only")
 
 

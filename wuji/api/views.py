@@ -275,18 +275,20 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return network.with_public_ip(compute.servers_of(self.request.user))
 
-    def _operate(self, operation: str, *, image: Image | None = None, server: Server | None = None) -> Response:
+    def _operate(self, operation: str, *, server: Server | None = None, **options) -> Response:
         server = server or self.get_object()
         try:
             instruction, password = compute.request_operation(
                 server=server, operation=operation, actor=self.request.user, channel=Channel.API,
-                ip=client_ip(self.request), image=image, factor="api_key",
+                ip=client_ip(self.request), factor="api_key", **options,
             )
         except compute.OperationRefused as exc:
             raise Conflict(str(exc), code="operation_refused") from exc
         data = {"server": server.pk, "operation": operation, "instruction_seq": instruction.seq}
         if password is not None:
             data["root_password"] = password
+        if "ssh_key_fingerprint" in instruction.params:
+            data["ssh_key_fingerprint"] = instruction.params["ssh_key_fingerprint"]
         return Response(data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: s.OperationAcceptedSerializer, **error_responses(404, 409)})
@@ -314,10 +316,21 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                    responses={202: s.ReinstallAcceptedSerializer, **error_responses(400, 404, 409)})
     @action(detail=True, methods=["post"])
     def reinstall(self, request: Request, pk: str) -> Response:
-        """Reinstall the OS (重装系统) from an image; the disk is wiped; the new root password is shown once."""
+        """Reinstall the OS (重装系统) from an image; the disk is wiped. A new root password (shown once), an SSH
+        public key for root, or both; only the key's fingerprint is logged."""
         server = self.get_object()
         body = validated(s.ReinstallSerializer, request.data)
-        return self._operate(Operation.REINSTALL, image=body["image"], server=server)
+        return self._operate(Operation.REINSTALL, image=body["image"], server=server,
+                             ssh_key=body.get("ssh_key") or None, new_password=body["root_password"])
+
+    # issue 5: ops
+    @extend_schema(request=None, responses={202: s.ResetPasswordAcceptedSerializer, **error_responses(404, 409)})
+    @action(detail=True, methods=["post"], url_path="reset-password")
+    def reset_password(self, request: Request, pk: str) -> Response:
+        """Reset the root password (重置密码) of a running server through its QEMU guest agent, without a
+        reboot; the new password is shown once. When the guest has no agent the instruction fails and the
+        server's `last_error` says so."""
+        return self._operate(Operation.RESET_PASSWORD)
 
 
 # --- Instruction log --------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class TaskState(ChoiceSet):
     SNAPSHOTTING = "snapshotting"
     REVERTING = "reverting"
     DELETING_SNAPSHOT = "unsnapshotting"
+    RESETTING_PASSWORD = "resetting_password"
 
     CHOICES = (
         (NONE, _("无")),
@@ -55,6 +56,7 @@ class TaskState(ChoiceSet):
         (SNAPSHOTTING, _("正在创建快照")),
         (REVERTING, _("正在回滚快照")),
         (DELETING_SNAPSHOT, _("正在删除快照")),
+        (RESETTING_PASSWORD, _("正在重置密码")),
     )
 
 
@@ -104,13 +106,16 @@ class Operation(ChoiceSet):
     REBOOT = "reboot"
     REBOOT_HARD = "reboot_hard"
     REINSTALL = "reinstall"
+    RESET_PASSWORD = "reset_password"
 
+    GIVES_NEW_PASSWORD = (REINSTALL, RESET_PASSWORD)  # a new root password, generated and shown once
     TASK_STATE = {
         START: TaskState.STARTING,
         STOP: TaskState.STOPPING,
         REBOOT: TaskState.REBOOTING,
         REBOOT_HARD: TaskState.REBOOTING_HARD,
         REINSTALL: TaskState.REINSTALLING,
+        RESET_PASSWORD: TaskState.RESETTING_PASSWORD,
     }
     ALLOWED_FROM = {
         START: (VmState.STOPPED, VmState.ERROR),
@@ -118,6 +123,7 @@ class Operation(ChoiceSet):
         REBOOT: (VmState.ACTIVE,),
         REBOOT_HARD: (VmState.ACTIVE, VmState.STOPPED, VmState.ERROR),
         REINSTALL: (VmState.ACTIVE, VmState.STOPPED, VmState.ERROR),
+        RESET_PASSWORD: (VmState.ACTIVE,),  # the guest agent sets it, so the guest must run (decision 0027)
     }
 
     CHOICES = (
@@ -126,6 +132,7 @@ class Operation(ChoiceSet):
         (REBOOT, _("重启")),
         (REBOOT_HARD, _("强制重启")),
         (REINSTALL, _("重装系统")),
+        (RESET_PASSWORD, _("重置密码")),
     )
 
 

@@ -95,7 +95,7 @@ class Server(models.Model):
     disk_gib = models.PositiveIntegerField(verbose_name=_("disk (GiB)"))
     vm_state = models.CharField(verbose_name=_("state"), max_length=16, choices=VmState, default=VmState.BUILDING)
     task_state = models.CharField(
-        verbose_name=_("operation in progress"), max_length=16, choices=TaskState, default=TaskState.NONE, blank=True
+        verbose_name=_("operation in progress"), max_length=24, choices=TaskState, default=TaskState.NONE, blank=True
     )
     task_state_changed_at = models.DateTimeField(verbose_name=_("operation started at"), null=True, blank=True)
     power_state = models.CharField(

@@ -14,6 +14,7 @@ from wuji.audit import services as audit
 from wuji.audit.choices import Result
 from wuji.core import clock, crypto
 
+from . import ssh_keys
 from .choices import MigrationState, Operation, SuspensionReason, TaskState, VmState
 from .models import MigrationItem, Node, NodeHealth, Server
 from .signals import server_created, vm_state_written
@@ -84,22 +85,22 @@ def create_server(*, owner, region, plan, image, name: str, expires_at: dt.datet
 
 
 def request_operation(*, server: Server, operation: str, actor, channel: str, ip: str | None,
-                      image=None, factor: str | None = None) -> tuple[object, str | None]:
+                      image=None, factor: str | None = None, ssh_key: str | None = None,
+                      new_password: bool = True) -> tuple[object, str | None]:
     """Accept a customer's instruction on a server, or refuse it with a clear reason.
 
-    Returns (instruction, new root password or None). The password exists only in the return value and,
-    encrypted, in the task's arguments; it is shown to the customer once.
+    Reinstall and reset password generate a new root password; a reinstall may instead (new_password
+    False) or also install an SSH public key. Returns (instruction, new root password or None). The
+    password exists only in the return value and, encrypted, in the task's arguments; it is shown to the
+    customer once. The instruction log keeps only the key's fingerprint.
     """
     if operation not in Operation.values():
         raise OperationRefused(_("不支持的操作。"))
     params = {"operation": operation}
     if factor:  # which step-up factor authorised it (clause 3.1.2)
         params["factor"] = factor
-    if operation == Operation.REINSTALL:
-        if image is None or not image.is_active:
-            raise OperationRefused(_("请选择可用的系统镜像。"))
-        params["image"] = image.code
-    password = crypto.random_password() if operation == Operation.REINSTALL else None
+    key = _reinstall_params(operation, params, image=image, ssh_key=ssh_key, new_password=new_password)
+    password = crypto.random_password() if operation in Operation.GIVES_NEW_PASSWORD and new_password else None
     with transaction.atomic():
         # The owner is compared too: a server pushed to another account meanwhile takes no more orders from
         # the one who loaded it (issue 5: push).
@@ -120,10 +121,35 @@ def request_operation(*, server: Server, operation: str, actor, channel: str, ip
                 server_id=server.pk, operation=operation, instruction_id=instruction.pk,
                 image_id=image.pk if image is not None else None,
                 password_token=crypto.encrypt(password) if password else None,
+                ssh_keys=[key.line] if key is not None else None,
             )
     if started != 1:
         raise OperationRefused(reason)
     return instruction, password
+
+
+def _reinstall_params(operation: str, params: dict, *, image, ssh_key: str | None,
+                      new_password: bool) -> ssh_keys.PublicKey | None:
+    """Check what a reinstall needs (an active image; a password, a valid SSH key or both) and add it to the
+    instruction's params; an SSH key or a reinstall without a password is refused for other operations."""
+    if operation != Operation.REINSTALL:
+        if ssh_key or not new_password:
+            raise OperationRefused(_("只有重装系统时可以设置 SSH 公钥。"))
+        return None
+    if image is None or not image.is_active:
+        raise OperationRefused(_("请选择可用的系统镜像。"))
+    params["image"] = image.code
+    if not ssh_key:
+        if not new_password:
+            raise OperationRefused(_("请提供 SSH 公钥或生成新的 root 密码，否则重装后将无法登录。"))
+        return None
+    try:
+        key = ssh_keys.parse(ssh_key)
+    except ssh_keys.InvalidKey as exc:
+        raise OperationRefused(str(exc)) from exc
+    params["ssh_key_fingerprint"] = key.fingerprint
+    params["new_root_password"] = new_password
+    return key
 
 
 def _refusal_reason(server_id: int, owner_id: int, operation: str) -> str:

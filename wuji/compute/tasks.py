@@ -19,25 +19,52 @@ from wuji.notifications import services as notifications
 from . import notices, services, snapshots
 from .choices import Operation, PowerState, TaskState, VmState
 from .drivers import get_driver
-from .drivers.base import DriverError, ImageRef, InstanceNotFound, InstanceSpec, NotSupported
+from .drivers.base import (
+    DriverError,
+    GuestAgentUnavailable,
+    ImageRef,
+    InstanceNotFound,
+    InstanceSpec,
+    InvalidImage,
+    NodeUnreachable,
+    NotSupported,
+)
 from .models import Node, Server
 from .signals import provisioning_failed
 
 log = logging.getLogger(__name__)
+ROOT_USER = "root"
 
 
 def driver_for(node: Node):
     return get_driver(node.uri, virt_type=node.virt_type, pool=node.storage_pool)
 
 
-def _spec(server: Server, image: Image, password: str | None) -> InstanceSpec:
+def _spec(server: Server, image: Image, password: str | None, ssh_keys: list[str] | None = None) -> InstanceSpec:
     return InstanceSpec(
         uuid=str(server.uuid), name=server.name, vcpus=server.vcpus, memory_mib=server.memory_mib,
         disk_gib=server.disk_gib,
         image=ImageRef(volume=image.volume, os_family=image.os_family, kernel=image.kernel_volume,
                        initrd=image.initrd_volume, cmdline=image.kernel_cmdline),
-        root_password=password,
+        root_password=password, ssh_keys=tuple(ssh_keys or ()),
     )
+
+
+def customer_error(exc: DriverError) -> str:
+    """What the customer reads about a failed operation (Chinese first). The driver's own wording stays in
+    `detail`, for the log and staff; a message a caller chose on purpose is kept as it is."""
+    for kind, message in (
+        (GuestAgentUnavailable, _("服务器内的 QEMU 客户机代理（qemu-guest-agent）没有响应，密码未修改。请在服务器内"
+                                  "安装并启动 qemu-guest-agent 后重试，或通过重装系统设置新密码。")),
+        (NodeUnreachable, _("服务器所在的宿主机暂时无法连接，操作未完成，请稍后重试。")),
+        (InstanceNotFound, _("宿主机上找不到该服务器，请联系客服。")),
+        (InvalidImage, _("所选镜像在服务器所在的宿主机上不可用，请选择其他镜像或联系客服。")),
+    ):
+        if isinstance(exc, kind):
+            return str(message)
+    if exc.message == exc.default_message:
+        return _("宿主机执行操作失败，请稍后重试；如果一直失败，请联系客服。")
+    return exc.message
 
 
 def _vm_state_for(power_state: str) -> str:
@@ -76,10 +103,11 @@ def provision_server(server_id: int, instruction_id: int | None = None, password
         power = driver.get_info(str(server.uuid)).power_state
     except DriverError as exc:
         log.warning("spawn of %s failed: %s", server.uuid, getattr(exc, "detail", None) or exc)
+        error = customer_error(exc)
         with transaction.atomic():
-            _finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=str(exc))
+            _finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=error)
             notifications.notify(server.owner, notices.SERVER_FAILED.code, {**_notice_context(server),
-                                                                             "error": str(exc)})
+                                                                             "error": error})
             provisioning_failed.send(sender=Server, server_id=server.pk, error=str(exc))
         return "failed"
     with transaction.atomic():
@@ -94,13 +122,14 @@ def _notice_context(server: Server) -> dict:
 
 @task()
 def run_operation(server_id: int, operation: str, instruction_id: int, image_id: int | None = None,
-                  password_token: str | None = None) -> str:
+                  password_token: str | None = None, ssh_keys: list[str] | None = None) -> str:
     """Carry out one accepted instruction on the hypervisor."""
     server = Server.objects.select_related("node", "image").get(pk=server_id)
     if server.task_state != Operation.TASK_STATE[operation]:
         return "nothing to do"  # already finished (a retried task) or recovered by the reconciler
     driver = driver_for(server.node)
     uuid = str(server.uuid)
+    password = crypto.decrypt(password_token) if password_token else None
     image = None
     try:
         if operation == Operation.START:
@@ -111,15 +140,17 @@ def run_operation(server_id: int, operation: str, instruction_id: int, image_id:
             driver.reboot(uuid, hard=operation == Operation.REBOOT_HARD)
         elif operation == Operation.REINSTALL:
             image = Image.objects.get(pk=image_id)
-            password = crypto.decrypt(password_token) if password_token else None
             try:
-                driver.rebuild(_spec(server, image, password))
+                driver.rebuild(_spec(server, image, password, ssh_keys))
             finally:  # success or failure: the snapshots the old disk took with it are gone
                 snapshots.after_reinstall(driver, server)
+        elif operation == Operation.RESET_PASSWORD:
+            driver.set_password(uuid, ROOT_USER, password)
         power = driver.get_info(uuid).power_state
     except DriverError as exc:
+        log.warning("%s of %s failed: %r", operation, uuid, exc)
         vm_state, power = _state_after_failure(driver, server)
-        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=str(exc))
+        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=customer_error(exc))
         return "failed"
     _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power, image=image)
     return "done"
@@ -160,7 +191,7 @@ def resume_server(server_id: int, instruction_id: int) -> str:
         power = driver.get_info(str(server.uuid)).power_state
     except DriverError as exc:
         vm_state, power = _state_after_failure(driver, server)
-        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=str(exc))
+        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=customer_error(exc))
         return "failed"
     _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
     return "resumed"
@@ -186,7 +217,7 @@ def resize_server(server_id: int, instruction_id: int) -> str:
         power = driver.get_info(uuid).power_state
     except DriverError as exc:
         vm_state, power = _state_after_failure(driver, server)
-        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=str(exc))
+        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=customer_error(exc))
         return "failed"
     _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power, error=error)
     return "partly" if error else "resized"
@@ -271,7 +302,7 @@ def _recover(driver, server: Server) -> int:
     with transaction.atomic():
         updated = claim.update(
             task_state=TaskState.NONE, task_state_changed_at=None, vm_state=vm_state, power_state=power,
-            suspension_reason=reason, last_error="操作超时，已根据虚拟化平台状态恢复。")
+            suspension_reason=reason, last_error=_("操作超时，已根据虚拟化平台状态恢复。"))
         if updated:
             services.state_written(server.pk, vm_state, power)
             snapshots.recover(driver, server, server.task_state)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wuji.catalog import services as catalog
 from wuji.catalog.choices import BillingCycle
+from wuji.compute import ssh_keys
 from wuji.compute.choices import Operation
 from wuji.core.money import MoneyError, yuan_to_fen
 
@@ -82,6 +83,10 @@ class OrderForm(ServerChoiceForm):
 class ServerActionForm(forms.Form):
     operation = forms.ChoiceField(choices=Operation.choices)
     image = forms.ModelChoiceField(label=_("系统镜像"), queryset=catalog.images(), required=False)
+    # Reinstall only; the compute service checks the key and refuses it with the reason.
+    ssh_key = forms.CharField(label=_("SSH 公钥（可选）"), required=False, max_length=ssh_keys.MAX_LINE_CHARS,
+                              widget=forms.Textarea(attrs={"rows": 3, "placeholder": "ssh-ed25519 AAAA… user@host"}))
+    key_only = forms.BooleanField(label=_("只用 SSH 公钥登录，不生成 root 密码"), required=False)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 
 

@@ -13,6 +13,7 @@ ENDPOINTS = [
     ("post", "/api/v1/servers/{server}/stop/", None),
     ("post", "/api/v1/servers/{server}/reboot/", {"hard": True}),
     ("post", "/api/v1/servers/{server}/reinstall/", {"image": "tiny-linux"}),
+    ("post", "/api/v1/servers/{server}/reset-password/", None),
     ("get", "/api/v1/orders/{order}/", None),
     ("get", "/api/v1/instructions/{instruction}/", None),
     ("get", "/api/v1/topups/{topup}/", None),

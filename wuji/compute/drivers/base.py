@@ -198,6 +198,10 @@ class InvalidImage(DriverError):
 
 class SnapshotNotFound(DriverError):
     default_message = "The snapshot does not exist on the server's host."
+class GuestAgentUnavailable(DriverError):
+    """The guest has no responding QEMU guest agent (not installed, not started, or still booting)."""
+
+    default_message = "The server's QEMU guest agent did not respond; nothing was changed."
 
 
 # --- the contract -----------------------------------------------------------
@@ -262,6 +266,15 @@ class ComputeDriver(abc.ABC):
         The image is checked before anything is touched (InvalidImage leaves the
         instance as it was). If a later step fails the instance is left shut
         off, possibly without a disk; calling rebuild again completes it.
+        """
+
+    @abc.abstractmethod
+    def set_password(self, uuid: str, user: str, password: str) -> None:
+        """Set ``user``'s password inside the running guest (重置密码), through its QEMU guest agent.
+
+        Raises DriverError when the instance is not running and GuestAgentUnavailable when the guest
+        has no responding agent; in both cases nothing changed and the instance keeps its power state.
+        Idempotent: setting the same password again changes nothing.
         """
 
     @abc.abstractmethod

@@ -15,6 +15,13 @@ or one of the steps inside a multi-step operation:
 - ``create_snapshot``, ``list_snapshots``, ``revert_snapshot``, ``delete_snapshot`` (on entry)
 
 A disk's ``content`` stands for what the guest wrote: tests change it and see a revert bring it back.
+
+A test that kills a real worker process mid-operation cannot reach into that process, so a point can
+also be held from outside: with ``WUJI_FAKE_DRIVER_HOLD=<point>:<marker file>`` in its environment, a
+process that passes ``<point>`` creates the marker file and waits there for as long as the file exists.
+
+Guests answer ACPI and run a guest agent unless a test says otherwise (``ignores_acpi``,
+``guest_agent`` on :class:`FakeInstance`); the fake never sleeps, it records how each power-off went.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +39,7 @@ from .base import (
     ConsoleInfo,
     DriverCapabilities,
     DriverError,
+    GuestAgentUnavailable,
     HostStats,
     InstanceExists,
     InstanceInfo,
@@ -72,6 +81,10 @@ class FakeInstance:
     cpu_time_ns: int = 0
     running_since_ns: int | None = None
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    ignores_acpi: bool = False
+    guest_agent: bool = True
+    passwords: dict[str, str] = field(default_factory=dict)  # set through the guest agent, by user
+    last_power_off: tuple[str, float] | None = None  # ("acpi" or "forced", the timeout it was given)
 
     def set_power(self, state: str) -> None:
         now = time.monotonic_ns()
@@ -89,6 +102,11 @@ class FakeInstance:
         if self.running_since_ns is None:
             return self.cpu_time_ns
         return self.cpu_time_ns + time.monotonic_ns() - self.running_since_ns
+
+
+def _hold_from_env() -> tuple[str, str] | None:
+    point, _, marker = os.environ.get("WUJI_FAKE_DRIVER_HOLD", "").partition(":")
+    return (point, marker) if point and marker else None
 
 
 @dataclass
@@ -110,6 +128,7 @@ class FakeWorld:
     lock: threading.RLock = field(default_factory=threading.RLock)
     serials: itertools.count = field(default_factory=lambda: itertools.count(1))
     ports: itertools.count = field(default_factory=lambda: itertools.count(5900))
+    hold: tuple[str, str] | None = field(default_factory=_hold_from_env)
 
 
 _worlds: dict[str, FakeWorld] = {}
@@ -169,11 +188,21 @@ class FakeDriver(ComputeDriver):
         self.world.reachable = reachable
 
     def _check(self, point: str) -> None:
+        if self.world.hold is not None and self.world.hold[0] == point:
+            self._hold(self.world.hold[1])
         if not self.world.reachable:
             raise NodeUnreachable(detail=f"{self.uri} is marked unreachable")
         queue = self.world.failures.get(point)
         if queue:
             raise queue.pop(0)
+
+    @staticmethod
+    def _hold(marker: str) -> None:
+        """Stand still at a held point while the marker file exists (see the module docstring)."""
+        with open(marker, "w") as file:
+            file.write(str(os.getpid()))
+        while os.path.exists(marker):
+            time.sleep(0.05)
 
     def _get(self, uuid: str) -> FakeInstance:
         try:
@@ -229,7 +258,11 @@ class FakeDriver(ComputeDriver):
     def power_off(self, uuid: str, timeout: float = 60) -> None:
         with self.world.lock:
             self._check("power_off")
-            self._get(uuid).set_power(PowerState.SHUTDOWN)
+            inst = self._get(uuid)
+            if inst.power_state == PowerState.RUNNING:
+                graceful = timeout > 0 and not inst.ignores_acpi  # else forced once the timeout ran out
+                inst.last_power_off = ("acpi" if graceful else "forced", timeout)
+            inst.set_power(PowerState.SHUTDOWN)
 
     def reboot(self, uuid: str, hard: bool) -> None:
         with self.world.lock:
@@ -250,8 +283,19 @@ class FakeDriver(ComputeDriver):
             self.world.snapshots.pop(spec.uuid, None)  # they lived in the old disk
             self._check("rebuild.create_disk")
             self._new_disk(spec)
+            inst.spec = spec  # the credentials (password, SSH keys) and image of the new installation
             self._check("rebuild.start")
             inst.set_power(PowerState.RUNNING)
+
+    def set_password(self, uuid: str, user: str, password: str) -> None:
+        with self.world.lock:
+            self._check("set_password")
+            inst = self._get(uuid)
+            if inst.power_state != PowerState.RUNNING:
+                raise DriverError("The server is not running.", detail=uuid)
+            if not inst.guest_agent:
+                raise GuestAgentUnavailable(detail=f"{uuid}: no guest agent")
+            inst.passwords[user] = password
 
     def resize(self, uuid: str, vcpus: int, memory_mib: int, disk_gib: int | None = None) -> None:
         with self.world.lock:

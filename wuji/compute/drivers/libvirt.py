@@ -50,6 +50,7 @@ from .base import (
     ConsoleInfo,
     DriverCapabilities,
     DriverError,
+    GuestAgentUnavailable,
     HostStats,
     InstanceExists,
     InstanceInfo,
@@ -276,6 +277,11 @@ def _is_connection_error(err: Any) -> bool:
         libvirt.VIR_ERR_INTERNAL_ERROR,
         libvirt.VIR_ERR_RPC,
     )
+
+
+def _agent_error_codes() -> tuple[int, ...]:
+    """libvirt's answers when a guest agent is missing, not connected or out of step."""
+    return (libvirt.VIR_ERR_AGENT_UNRESPONSIVE, libvirt.VIR_ERR_AGENT_UNSYNCED, libvirt.VIR_ERR_ARGUMENT_UNSUPPORTED)
 
 
 @contextmanager
@@ -669,6 +675,20 @@ class LibvirtDriver(ComputeDriver):
             self._set_kernel_boot(conn, guest, boot)
             guest.start()
             self._apply_credentials(guest, spec)
+
+    def set_password(self, uuid: str, user: str, password: str) -> None:
+        """``setUserPassword`` through the QEMU guest agent; a guest without a running agent (or an image
+        without qemu-guest-agent) raises GuestAgentUnavailable and is left exactly as it was."""
+        with self.host.errors(uuid):
+            guest = self._guest(self.host.get_connection(), uuid)
+            if not guest.is_active():
+                raise DriverError("The server is not running.", detail=uuid)
+            try:
+                guest.dom.setUserPassword(user, password, 0)
+            except libvirt.libvirtError as err:
+                if err.get_error_code() in _agent_error_codes():
+                    raise GuestAgentUnavailable(detail=f"{uuid}: {err}") from err
+                raise
 
     def resize(self, uuid: str, vcpus: int, memory_mib: int, disk_gib: int | None = None) -> None:
         with self.host.errors(uuid):

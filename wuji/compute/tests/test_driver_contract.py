@@ -26,6 +26,7 @@ from wuji.compute import tinyguest
 from wuji.compute.drivers import (
     ComputeDriver,
     DriverError,
+    GuestAgentUnavailable,
     ImageRef,
     InstanceExists,
     InstanceNotFound,
@@ -353,8 +354,9 @@ def test_destroy_of_a_never_created_uuid_succeeds(leg: Leg) -> None:
         lambda d, u: d.power_on(u),
         lambda d, u: d.power_off(u, timeout=0),
         lambda d, u: d.reboot(u, hard=True),
+        lambda d, u: d.set_password(u, "root", "n3w-Secret!"),
     ],
-    ids=["get_info", "power_on", "power_off", "reboot"],
+    ids=["get_info", "power_on", "power_off", "reboot", "set_password"],
 )
 def test_unknown_uuid_raises_instance_not_found(leg: Leg, call) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InstanceNotFound):
@@ -426,6 +428,28 @@ def test_disk_copy_follows_the_capability_flag_and_needs_a_stopped_instance(leg:
 def test_capabilities_are_frozen(leg: Leg) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         leg.driver.capabilities.supports_migration = True  # type: ignore[misc]
+
+
+def test_set_password_through_the_agent_or_an_honest_error(leg: Leg) -> None:
+    """The qemu:///system leg's guests sit in the firmware: no guest agent answers there."""
+    spec = leg.spawn()
+    if leg.driver.uri.startswith("qemu"):  # type: ignore[attr-defined]
+        with pytest.raises(GuestAgentUnavailable) as caught:
+            leg.driver.set_password(spec.uuid, "root", "n3w-Secret!")
+        assert "n3w-Secret!" not in repr(caught.value)
+    else:
+        leg.driver.set_password(spec.uuid, "root", "n3w-Secret!")
+        leg.driver.set_password(spec.uuid, "root", "n3w-Secret!")  # idempotent
+    assert state(leg, spec.uuid) == PowerState.RUNNING
+
+
+def test_set_password_needs_a_running_instance_and_changes_nothing(leg: Leg) -> None:
+    spec = leg.spawn()
+    leg.driver.power_off(spec.uuid, timeout=0)
+    with pytest.raises(DriverError) as caught:
+        leg.driver.set_password(spec.uuid, "root", "n3w-Secret!")
+    assert "not running" in str(caught.value)
+    assert state(leg, spec.uuid) == PowerState.SHUTDOWN
 
 
 # --- values and the factory ---------------------------------------------------------

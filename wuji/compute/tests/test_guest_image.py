@@ -15,7 +15,7 @@ from wuji.compute.choices import VmState
 from wuji.compute.drivers import InvalidImage, get_driver
 from wuji.compute.hypervisors import prepare_demo_hypervisors
 from wuji.compute.models import Node
-from wuji.compute.tasks import driver_for
+from wuji.compute.tasks import customer_error, driver_for
 from wuji.core import demo, testing
 
 TINY = {"volume": "tiny-a.qcow2", "kernel": "tiny-vmlinux", "initrd": "tiny-initrd.img", "cmdline": "console=ttyS0"}
@@ -67,7 +67,7 @@ def test_a_server_of_a_kernel_image_needs_the_kernel_on_its_node(customer, catal
     node_driver.add_image(TINY["volume"])  # the disk's base only: the kernel is missing on the node
     failed = order(customer, catalogue, tiny)
     assert failed.vm_state == VmState.RELEASED  # the spawn failed, the order was refunded
-    assert Instruction.objects.filter(owner=customer, result="failed", detail=InvalidImage().message).exists()
+    assert Instruction.objects.filter(owner=customer, result="failed", detail=customer_error(InvalidImage())).exists()
     assert str(failed.uuid) not in node_driver.list_instances()
     node_driver.add_image(TINY["kernel"])
     node_driver.add_image(TINY["initrd"])

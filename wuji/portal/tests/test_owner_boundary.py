@@ -30,7 +30,7 @@ def test_bob_gets_404_on_each_of_alices_objects(client, other_customer, alices_t
     before = Instruction.objects.count()
 
     assert client.get(reverse("portal:server", args=[server.pk])).status_code == 404
-    for operation in ("start", "stop", "reboot", "reboot_hard", "reinstall"):
+    for operation in ("start", "stop", "reboot", "reboot_hard", "reinstall", "reset_password"):
         response = client.post(reverse("portal:server_action", args=[server.pk]),
                                {"operation": operation, "idempotency_key": str(uuid.uuid4()), "image": server.image_id})
         assert response.status_code == 404, operation

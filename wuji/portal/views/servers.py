@@ -1,4 +1,4 @@
-"""The customer's servers and the instructions they give them (start, stop, restart, reinstall)."""
+"""The customer's servers and the instructions they give them (start, stop, restart, reinstall, reset password)."""
 
 import uuid
 
@@ -26,6 +26,8 @@ from .snapshots import server_snapshots_context
 
 # The order of the buttons on the server page; reinstall has its own form (it needs an image).
 BUTTONS = (Operation.START, Operation.STOP, Operation.REBOOT, Operation.REBOOT_HARD)
+# Whoever holds the new root password owns the machine: these ask for a fresh verification (3.1.2).
+STEP_UP_OPERATIONS = (Operation.REINSTALL, Operation.RESET_PASSWORD)
 DONE_KEYS = "portal.done_actions"
 DONE_KEYS_KEPT = 50
 
@@ -69,6 +71,8 @@ def server_detail(request, pk: int):
         **server_push_context(server),
         **server_snapshots_context(server),
         "reinstall_key": uuid.uuid4(),
+        "can_reset_password": Operation.RESET_PASSWORD in allowed,
+        "reset_password_key": uuid.uuid4(),
         "refresh": in_flight(server) and not shown_password,
         "demo_hypervisor": server.node is not None and server.node.is_test_hypervisor,
     })
@@ -89,9 +93,9 @@ def server_action(request, pk: int):
         return redirect("portal:server", pk=server.pk)
     operation = form.cleaned_data["operation"]
     factor = None
-    if operation == Operation.REINSTALL:
+    if operation in STEP_UP_OPERATIONS:
         try:
-            factor = accounts.require_step_up(request, "reinstall")
+            factor = accounts.require_step_up(request, operation)
         except accounts.StepUpRequired as exc:
             return step_up_redirect(request, exc, reverse("portal:server", args=[server.pk]))
         except accounts.StepUpFailed as exc:
@@ -100,7 +104,8 @@ def server_action(request, pk: int):
     try:
         _instruction, password = compute.request_operation(
             server=server, operation=operation, actor=request.user, channel="web", ip=client_ip(request),
-            image=form.cleaned_data["image"], factor=factor,
+            image=form.cleaned_data["image"], factor=factor, ssh_key=form.cleaned_data["ssh_key"],
+            new_password=not form.cleaned_data["key_only"],
         )
     except compute.OperationRefused as exc:
         messages.error(request, str(exc))
