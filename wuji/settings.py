@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "wuji.api",
     "wuji.portal",
     "wuji.finance",
+    # --- issue 5: network
+    "wuji.compliance",
     # Sign-in (issue 3): allauth after the wuji apps, so wuji/accounts/templates overrides its templates.
     "allauth",
     "allauth.account",
@@ -414,3 +416,9 @@ WUJI_COMPANY_CREDIT_CODE = os.environ.get("WUJI_COMPANY_CREDIT_CODE", "")
 # Contract numbers: <prefix>-<year>-<6-digit serial>, e.g. WJ-HT-2026-000001.
 WUJI_CONTRACT_NUMBER_PREFIX = os.environ.get("WUJI_CONTRACT_NUMBER_PREFIX", "WJ-HT")
 
+
+# --- issue 5: network
+# Blackhole (黑洞, 4.5.1 DDoS): how long an attacked server's public IP stays off when no duration is given.
+WUJI_BLACKHOLE_HOURS = float(os.environ.get("WUJI_BLACKHOLE_HOURS", "24"))
+# Shared token the edge presents to fetch the ICP allow-list (/edge/icp-allowlist.json); unset = no endpoint.
+WUJI_EDGE_TOKEN = os.environ.get("WUJI_EDGE_TOKEN", "")

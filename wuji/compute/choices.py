@@ -34,6 +34,9 @@ class TaskState(ChoiceSet):
     RESUMING = "resuming"
     RELEASING = "releasing"
     RESIZING = "resizing"
+    # issue 5: network — the public IP applied to / taken from the instance (wuji.network)
+    BINDING_IP = "binding_ip"
+    UNBINDING_IP = "unbinding_ip"
 
     CHOICES = (
         (NONE, _("无")),
@@ -47,6 +50,8 @@ class TaskState(ChoiceSet):
         (RESUMING, _("正在恢复服务")),
         (RELEASING, _("正在释放")),
         (RESIZING, _("正在变更配置")),
+        (BINDING_IP, _("正在绑定公网 IP")),
+        (UNBINDING_IP, _("正在解绑公网 IP")),
     )
 
 

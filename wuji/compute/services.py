@@ -129,6 +129,12 @@ def request_operation(*, server: Server, operation: str, actor, channel: str, ip
 
 
 def _refusal_reason(server_id: int, operation: str) -> str:
+    return refusal_reason(server_id, Operation.label(operation))
+
+
+def refusal_reason(server_id: int, action: str) -> str:
+    """Why a compare-and-swap on the server matched no row: an operation in flight, or a state that does not
+    allow `action` (its label, shown to the customer)."""
     current = Server.objects.filter(pk=server_id).values("task_state", "vm_state").first()
     if current is None:
         return _("服务器不存在。")
@@ -137,8 +143,16 @@ def _refusal_reason(server_id: int, operation: str) -> str:
             "task": TaskState.label(current["task_state"])
         }
     return _("服务器当前状态（%(state)s）不允许执行“%(op)s”。") % {
-        "state": VmState.label(current["vm_state"]), "op": Operation.label(operation)
+        "state": VmState.label(current["vm_state"]), "op": action
     }
+
+
+def begin_task(server_id: int, task_state: str, *, vm_states) -> bool:
+    """Claim a server for an operation another app carries out (network binds and unbinds its public IP): the
+    same compare-and-swap as a customer's operation, so it never overlaps one. The caller's task ends it with
+    finish_operation."""
+    return bool(Server.objects.filter(pk=server_id, task_state=TaskState.NONE, vm_state__in=list(vm_states)).update(
+        task_state=task_state, task_state_changed_at=clock.now()))
 
 
 def finish_operation(server_id: int, *, vm_state: str | None, power_state: str | None, error: str = "",

@@ -78,6 +78,14 @@ ACTION_LABELS = {
     "server.change_ip": _("更换公网 IP"),
     "ip_pool.create": _("创建公网 IP 地址池"),
     "ip_pool.edit": _("修改公网 IP 地址池"),
+    # issue 5: network
+    "server.bind_ip": _("绑定公网 IP"),
+    "server.unbind_ip": _("解绑公网 IP"),
+    "server.blackhole": _("黑洞封堵公网 IP"),
+    "server.blackhole_lift": _("解除黑洞封堵"),
+    "icp_filing.submit": _("提交 ICP 备案"),
+    "icp_filing.approve": _("ICP 备案审核通过"),
+    "icp_filing.reject": _("ICP 备案驳回"),
 }
 
 
@@ -99,6 +107,7 @@ TARGET_LABELS = {
     "fapiaoapplication": pgettext_lazy("instruction target", "发票申请"),
     "contract": pgettext_lazy("instruction target", "合同"),
     "generaltaxpayer": pgettext_lazy("instruction target", "一般纳税人确认"),
+    "icpfiling": pgettext_lazy("instruction target", "ICP 备案"),
 }
 
 

@@ -58,6 +58,7 @@ class FakeInstance:
     boots: int = 0
     cpu_time_ns: int = 0
     running_since_ns: int | None = None
+    public_ip: str | None = None
 
     def set_power(self, state: str) -> None:
         now = time.monotonic_ns()
@@ -105,7 +106,7 @@ def reset_worlds() -> None:
 class FakeDriver(ComputeDriver):
     """In-memory driver; see the module docstring for failure injection."""
 
-    capabilities = DriverCapabilities(supports_console=True)
+    capabilities = DriverCapabilities(supports_console=True, supports_ip_binding=True)
 
     def __init__(self, uri: str = "fake://default") -> None:
         self.uri = uri
@@ -272,6 +273,21 @@ class FakeDriver(ComputeDriver):
                 for u in uuids
                 if (inst := self.world.instances.get(u)) is not None
             ]
+
+    def bind_public_ip(self, uuid: str, address: str) -> None:
+        with self.world.lock:
+            self._check("bind_public_ip")
+            self._get(uuid).public_ip = address
+
+    def unbind_public_ip(self, uuid: str) -> None:
+        with self.world.lock:
+            self._check("unbind_public_ip")
+            self._get(uuid).public_ip = None
+
+    def get_public_ip(self, uuid: str) -> str | None:
+        with self.world.lock:
+            self._check("get_public_ip")
+            return self._get(uuid).public_ip
 
     def close(self) -> None:
         pass
