@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "wuji.api",
     "wuji.portal",
     "wuji.finance",
+    # --- issue 5: network
+    "wuji.compliance",
     # Sign-in (issue 3): allauth after the wuji apps, so wuji/accounts/templates overrides its templates.
     "allauth",
     "allauth.account",
@@ -441,3 +443,8 @@ WUJI_SERVER_PUSH_FEE_FEN = int(os.environ.get("WUJI_SERVER_PUSH_FEE_FEN", "0"))
 WUJI_CONSOLE_URL = os.environ.get("WUJI_CONSOLE_URL", "ws://127.0.0.1:6080/")
 WUJI_CONSOLE_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("WUJI_CONSOLE_ALLOWED_ORIGINS", "").split(",")
                                 if o.strip()]
+# --- issue 5: network
+# Blackhole (黑洞, 4.5.1 DDoS): how long an attacked server's public IP stays off when no duration is given.
+WUJI_BLACKHOLE_HOURS = float(os.environ.get("WUJI_BLACKHOLE_HOURS", "24"))
+# Shared token the edge presents to fetch the ICP allow-list (/edge/icp-allowlist.json); unset = no endpoint.
+WUJI_EDGE_TOKEN = os.environ.get("WUJI_EDGE_TOKEN", "")

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from wuji.network import views as network_views
+
 admin.site.site_header = "武极云运营控制台 Wuji Cloud console"
 admin.site.site_title = "武极云运营控制台"
 
@@ -9,6 +11,8 @@ urlpatterns = [
     path("console/", admin.site.urls),
     path("api/v1/", include("wuji.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # issue 5: network — the edge fetches the ICP allow-list with its shared token.
+    path("edge/icp-allowlist.json", network_views.icp_allowlist, name="edge_icp_allowlist"),
     # Sign-up is the portal's own page (agreement acceptance); the rest of sign-in is allauth's.
     path("accounts/signup/", RedirectView.as_view(pattern_name="portal:register", query_string=True)),
     path("accounts/", include("allauth.urls")),

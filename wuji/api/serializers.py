@@ -22,6 +22,7 @@ from wuji.compute import ssh_keys
 from wuji.compute.models import Server
 from wuji.core.money import fen_to_yuan
 from wuji.identity.api.serializers import IdentityStatusSerializer
+from wuji.network.choices import AddressState
 from wuji.payments import services as payments
 from wuji.payments.choices import PaymentChannel, TopUpStatus
 from wuji.payments.models import TopUp
@@ -236,12 +237,19 @@ class ServerSerializer(serializers.ModelSerializer):
     # Annotated on the queryset by network.with_public_ip (no query per row); null when it holds none.
     public_ip = serializers.IPAddressField(read_only=True, allow_null=True, protocol="IPv4",
                                            help_text="the server's public IPv4 address, or null")
+    # issue 5: network — annotated by network.with_public_ip too.
+    public_ip_state = serializers.ChoiceField(
+        choices=AddressState.choices(), read_only=True, allow_null=True,
+        help_text="pending (being applied), bound, or held (blackholed: kept for the server, unreachable); "
+                  "null without a public IP")
+    blackhole_until = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="while blackholed (DDoS): when the address is expected back")
 
     class Meta:
         model = Server
         fields = ["id", "uuid", "name", "region", "plan", "image", "vcpus", "memory_mib", "disk_gib", "vm_state",
                   "task_state", "power_state", "suspension_reason", "last_error", "created_at", "expires_at",
-                  "public_ip"]
+                  "public_ip", "public_ip_state", "blackhole_until"]
 
 
 class RebootSerializer(serializers.Serializer):
@@ -272,6 +280,10 @@ class OperationAcceptedSerializer(serializers.Serializer):
     server = serializers.IntegerField()
     operation = serializers.CharField()
     instruction_seq = serializers.IntegerField(help_text="the instruction's number in the instruction log")
+
+
+class IpOperationAcceptedSerializer(OperationAcceptedSerializer):
+    address = serializers.IPAddressField(protocol="IPv4", help_text="the address being bound or unbound")
 
 
 class ReinstallAcceptedSerializer(OperationAcceptedSerializer):

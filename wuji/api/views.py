@@ -332,6 +332,32 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         server's `last_error` says so."""
         return self._operate(Operation.RESET_PASSWORD)
 
+    # issue 5: network — the public IP, bound and unbound by the owner (blackholes are staff's or abuse rules').
+
+    def _ip_operation(self, call, operation: str) -> Response:
+        server = self.get_object()
+        try:
+            instruction = call(server, actor=self.request.user, channel=Channel.API, ip=client_ip(self.request))
+        except compute.OperationRefused as exc:
+            raise Conflict(str(exc), code="operation_refused") from exc
+        data = {"server": server.pk, "operation": operation, "instruction_seq": instruction.seq,
+                "address": instruction.params["address"]}
+        return Response(s.IpOperationAcceptedSerializer(data).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: s.IpOperationAcceptedSerializer, **error_responses(404, 409)})
+    @action(detail=True, methods=["post"], url_path="bind-ip")
+    def bind_ip(self, request: Request, pk: str) -> Response:
+        """Bind a public IP (绑定公网 IP): the lowest free address of the region's pools, applied in the
+        background (watch `public_ip_state` go from pending to bound)."""
+        return self._ip_operation(network.bind, "bind_ip")
+
+    @extend_schema(request=None, responses={202: s.IpOperationAcceptedSerializer, **error_responses(404, 409)})
+    @action(detail=True, methods=["post"], url_path="unbind-ip")
+    def unbind_ip(self, request: Request, pk: str) -> Response:
+        """Unbind the public IP (解绑公网 IP): taken off the server, then returned to the pool (a later bind may
+        give another address). Refused while the address is blackholed."""
+        return self._ip_operation(network.unbind, "unbind_ip")
+
 
 # --- Instruction log --------------------------------------------------------------------------------
 

@@ -39,6 +39,9 @@ class TaskState(ChoiceSet):
     REVERTING = "reverting"
     DELETING_SNAPSHOT = "unsnapshotting"
     RESETTING_PASSWORD = "resetting_password"
+    # issue 5: network — the public IP applied to / taken from the instance (wuji.network)
+    BINDING_IP = "binding_ip"
+    UNBINDING_IP = "unbinding_ip"
 
     CHOICES = (
         (NONE, _("无")),
@@ -57,6 +60,8 @@ class TaskState(ChoiceSet):
         (REVERTING, _("正在回滚快照")),
         (DELETING_SNAPSHOT, _("正在删除快照")),
         (RESETTING_PASSWORD, _("正在重置密码")),
+        (BINDING_IP, _("正在绑定公网 IP")),
+        (UNBINDING_IP, _("正在解绑公网 IP")),
     )
 
 

@@ -299,8 +299,7 @@ def _switch(item: MigrationItem, power: str) -> None:
     with transaction.atomic():
         Server.objects.filter(pk=item.server_id).update(node=item.target_node, region=item.target_node.region,
                                                        power_state=power)
-        if item.new_address and item.new_address != item.old_address:
-            network.move_address(item.server, region_id=item.target_node.region_id, address=item.new_address)
+        network.move_address(item.server, region_id=item.target_node.region_id, address=item.new_address)
 
 
 def _complete(item: MigrationItem, instruction_id: int | None, error: str) -> None:

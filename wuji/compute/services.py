@@ -153,7 +153,17 @@ def _reinstall_params(operation: str, params: dict, *, image, ssh_key: str | Non
 
 
 def _refusal_reason(server_id: int, owner_id: int, operation: str) -> str:
-    current = Server.objects.filter(pk=server_id, owner_id=owner_id).values("task_state", "vm_state").first()
+    return refusal_reason(server_id, Operation.label(operation), owner_id=owner_id)
+
+
+def refusal_reason(server_id: int, action: str, *, owner_id: int | None = None) -> str:
+    """Why a compare-and-swap on the server matched no row: gone from the caller's reach (`owner_id` given:
+    pushed to another account meanwhile), an operation in flight, or a state that does not allow `action`
+    (its label, shown to the customer)."""
+    servers = Server.objects.filter(pk=server_id)
+    if owner_id is not None:
+        servers = servers.filter(owner_id=owner_id)
+    current = servers.values("task_state", "vm_state").first()
     if current is None:
         return _("服务器不存在。")
     if current["task_state"]:
@@ -161,8 +171,16 @@ def _refusal_reason(server_id: int, owner_id: int, operation: str) -> str:
             "task": TaskState.label(current["task_state"])
         }
     return _("服务器当前状态（%(state)s）不允许执行“%(op)s”。") % {
-        "state": VmState.label(current["vm_state"]), "op": Operation.label(operation)
+        "state": VmState.label(current["vm_state"]), "op": action
     }
+
+
+def begin_task(server_id: int, task_state: str, *, vm_states) -> bool:
+    """Claim a server for an operation another app carries out (network binds and unbinds its public IP): the
+    same compare-and-swap as a customer's operation, so it never overlaps one. The caller's task ends it with
+    finish_operation."""
+    return bool(Server.objects.filter(pk=server_id, task_state=TaskState.NONE, vm_state__in=list(vm_states)).update(
+        task_state=task_state, task_state_changed_at=clock.now()))
 
 
 def finish_operation(server_id: int, *, vm_state: str | None, power_state: str | None, error: str = "",

@@ -12,6 +12,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wuji.compute.models import Server
+
+from .choices import AddressState
+
 # Longest prefix accepted: a /30 has two usable addresses; /31 and /32 have no network/broadcast pair.
 MAX_PREFIX = 30
 
@@ -95,6 +99,10 @@ class IpAllocation(models.Model):
     )
     allocated_at = models.DateTimeField(verbose_name=_("分配时间"))
     released_at = models.DateTimeField(verbose_name=_("释放时间"), null=True, blank=True)
+    # New rows (and those that existed before binding did) start pending: the sync job applies them.
+    state = models.CharField(verbose_name=_("绑定状态"), max_length=16, choices=AddressState,
+                             default=AddressState.PENDING)
+    last_error = models.CharField(verbose_name=_("最近一次绑定错误"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("公网 IP 分配记录")
@@ -110,3 +118,56 @@ class IpAllocation(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class Blackhole(models.Model):
+    """A blackhole (黑洞, 4.5.1 DDoS): the server's public address is taken off the instance from `started_at`
+    until `ends_at` (or until staff lift it), then bound again. The allocation stays open (state `held`)
+    throughout, so the same address comes back. Active while `ended_at` is null; one active per server."""
+
+    server = models.ForeignKey(
+        to="compute.Server", verbose_name=_("服务器"), on_delete=models.PROTECT, related_name="blackholes"
+    )
+    allocation = models.ForeignKey(
+        to=IpAllocation, verbose_name=_("公网 IP"), on_delete=models.PROTECT, related_name="blackholes"
+    )
+    reason = models.CharField(verbose_name=_("原因"), max_length=500)
+    started_by = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+",
+        null=True, blank=True, help_text=_("为空表示由自动规则发起"),
+    )
+    started_at = models.DateTimeField(verbose_name=_("开始时间"))
+    ends_at = models.DateTimeField(verbose_name=_("预计解除时间"))
+    # When the hypervisor confirmed the address was taken off the instance (the sync job retries until then).
+    applied_at = models.DateTimeField(verbose_name=_("生效时间"), null=True, blank=True)
+    ended_at = models.DateTimeField(verbose_name=_("解除时间"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        to=settings.AUTH_USER_MODEL, verbose_name=_("提前解除人"), on_delete=models.PROTECT, related_name="+",
+        null=True, blank=True,
+    )
+    end_reason = models.CharField(verbose_name=_("解除说明"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("黑洞封堵")
+        verbose_name_plural = _("黑洞封堵")
+        ordering = ["-started_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["server"], condition=Q(ended_at__isnull=True),
+                                    name="network_one_active_blackhole_per_server",
+                                    violation_error_message=_("该服务器已在黑洞封堵中。")),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("started_at")),
+                                   name="network_blackhole_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.allocation.address} → {self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class ServerAddress(Server):
+    """Servers as the console's network page shows them (staff bind, unbind and blackhole there). A proxy:
+    compute owns the rows; network changes only its own through its services."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("服务器公网 IP")
+        verbose_name_plural = _("服务器公网 IP")

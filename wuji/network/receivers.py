@@ -1,4 +1,5 @@
-"""Network follows compute's signals: an address for each new server, returned when it is released."""
+"""Network follows compute's signals: an address for each new server, applied once the instance exists,
+returned when the server is released."""
 
 from django.dispatch import receiver
 
@@ -14,13 +15,15 @@ def allocate_on_create(sender, server, **kwargs):
     services.allocate(server)
 
 
-@receiver(vm_state_written, dispatch_uid="network.release_on_released")
-def release_on_released(sender, server_id, vm_state, **kwargs):
+@receiver(vm_state_written, dispatch_uid="network.follow_vm_state")
+def follow_vm_state(sender, server_id, vm_state, **kwargs):
     if vm_state == VmState.RELEASED:
         services.release_address(server_id)
+    elif vm_state in (VmState.ACTIVE, VmState.STOPPED):
+        # Provisioning (or a recovery) just finished: apply the address it was allocated, if still pending.
+        services.catch_up(server_id)
 
 
-# issue 5: push
 @receiver(server_pushed, dispatch_uid="network.holder_on_push")
 def holder_on_push(sender, server, to_owner, at, **kwargs):
     # In the acceptance's transaction: the address stays, its holder changes from this instant.

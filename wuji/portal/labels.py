@@ -94,6 +94,14 @@ ACTION_LABELS = {
     "server.push_expire": _("服务器转让过期"),
     # issue 5: console
     "server.console": _("打开远程控制台"),
+    # issue 5: network
+    "server.bind_ip": _("绑定公网 IP"),
+    "server.unbind_ip": _("解绑公网 IP"),
+    "server.blackhole": _("黑洞封堵公网 IP"),
+    "server.blackhole_lift": _("解除黑洞封堵"),
+    "icp_filing.submit": _("提交 ICP 备案"),
+    "icp_filing.approve": _("ICP 备案审核通过"),
+    "icp_filing.reject": _("ICP 备案驳回"),
 }
 
 
@@ -116,6 +124,7 @@ TARGET_LABELS = {
     "contract": pgettext_lazy("instruction target", "合同"),
     "generaltaxpayer": pgettext_lazy("instruction target", "一般纳税人确认"),
     "migrationplan": pgettext_lazy("instruction target", "迁移计划"),  # issue 5: migration
+    "icpfiling": pgettext_lazy("instruction target", "ICP 备案"),
 }
 
 

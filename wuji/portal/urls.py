@@ -12,6 +12,7 @@ from .views import (
     funds,
     inbox,
     instructions,
+    network,
     payg,
     payments,
     push,
@@ -39,6 +40,8 @@ urlpatterns = [
     path("servers/", servers.server_list, name="servers"),
     path("servers/<int:pk>/", servers.server_detail, name="server"),
     path("servers/<int:pk>/action/", servers.server_action, name="server_action"),
+    # issue 5: network
+    path("servers/<int:pk>/ip/", network.server_ip_action, name="server_ip_action"),
     path("instructions/", instructions.instruction_list, name="instructions"),
     path("instructions/export.csv", instructions.instruction_csv, name="instructions_csv"),
     path("inbox/", inbox.inbox, name="inbox"),

@@ -21,7 +21,7 @@ def test_server_detail_and_list(api):
     server = api.get(f"{SERVERS}{server_id}/").json()
     assert set(server) == {"id", "uuid", "name", "region", "plan", "image", "vcpus", "memory_mib", "disk_gib",
                            "vm_state", "task_state", "power_state", "suspension_reason", "last_error", "created_at",
-                           "expires_at", "public_ip"}
+                           "expires_at", "public_ip", "public_ip_state", "blackhole_until"}
     assert (server["name"], server["region"], server["plan"], server["image"]) == ("web-1", "cn-ganzhou", "s1",
                                                                                   "debian-12")
     assert (server["vcpus"], server["memory_mib"], server["disk_gib"]) == (1, 1024, 20)

@@ -338,6 +338,30 @@ class ComputeDriver(abc.ABC):
         """Delete the snapshot; the instance's current disk is untouched. Succeeds when it is already gone."""
         raise NotSupported(detail=f"{type(self).__name__} has no snapshots")
 
+    # --- public IP binding (optional: ``capabilities.supports_ip_binding``) ------
+
+    def bind_public_ip(self, uuid: str, address: str) -> None:
+        """Apply ``address`` as the instance's one public IPv4 address, replacing any
+        other it had. Idempotent; on failure the instance keeps what it had before.
+
+        The platform never sends traffic to the address: a backend proves the
+        binding through the configuration the hypervisor reports (see
+        :meth:`get_public_ip`). Raises NotSupported without the capability.
+        """
+        raise NotSupported(detail=f"{type(self).__name__} cannot bind public addresses")
+
+    def unbind_public_ip(self, uuid: str) -> None:
+        """Take the instance's public address away (no-op when it has none).
+
+        Postcondition: ``get_public_ip(uuid) is None`` and no traffic for the old
+        address reaches the instance. Raises NotSupported without the capability.
+        """
+        raise NotSupported(detail=f"{type(self).__name__} cannot bind public addresses")
+
+    def get_public_ip(self, uuid: str) -> str | None:
+        """The public address the hypervisor's configuration carries for the instance."""
+        raise NotSupported(detail=f"{type(self).__name__} cannot bind public addresses")
+
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections. The driver stays usable: a later call reconnects."""

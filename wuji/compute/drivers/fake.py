@@ -85,6 +85,7 @@ class FakeInstance:
     guest_agent: bool = True
     passwords: dict[str, str] = field(default_factory=dict)  # set through the guest agent, by user
     last_power_off: tuple[str, float] | None = None  # ("acpi" or "forced", the timeout it was given)
+    public_ip: str | None = None
 
     def set_power(self, state: str) -> None:
         now = time.monotonic_ns()
@@ -148,7 +149,8 @@ def reset_worlds() -> None:
 class FakeDriver(ComputeDriver):
     """In-memory driver; see the module docstring for failure injection."""
 
-    capabilities = DriverCapabilities(supports_console=True, supports_migration=True, supports_snapshots=True)
+    capabilities = DriverCapabilities(supports_console=True, supports_migration=True, supports_snapshots=True,
+                                      supports_ip_binding=True)
 
     def __init__(self, uri: str = "fake://default") -> None:
         self.uri = uri
@@ -386,6 +388,20 @@ class FakeDriver(ComputeDriver):
             self._check("delete_snapshot")
             self._get(uuid)
             self.world.snapshots.get(uuid, {}).pop(name, None)
+    def bind_public_ip(self, uuid: str, address: str) -> None:
+        with self.world.lock:
+            self._check("bind_public_ip")
+            self._get(uuid).public_ip = address
+
+    def unbind_public_ip(self, uuid: str) -> None:
+        with self.world.lock:
+            self._check("unbind_public_ip")
+            self._get(uuid).public_ip = None
+
+    def get_public_ip(self, uuid: str) -> str | None:
+        with self.world.lock:
+            self._check("get_public_ip")
+            return self._get(uuid).public_ip
 
     def close(self) -> None:
         pass

@@ -3,12 +3,14 @@ domain wrapper (:class:`Guest`), typed XML builders, and the driver itself.
 
 Naming on the node: domain ``wuji-<uuid>``; disk ``<uuid>.qcow2`` in the
 configured storage pool, a qcow2 overlay whose backing store is the image
-volume. Guests get no network interface (tests must never send traffic to a
-guest; networking is configured separately), a VNC display on 127.0.0.1 and
-a serial console on a pty, logged to ``<serial_log_dir>/wuji-<uuid>.serial.log``
-on a real qemu ``/system`` node. An image with a kernel volume is booted directly
-(``<os><kernel/><initrd/><cmdline/>``, paths of volumes in the same pool); the others
-boot their disk through the firmware.
+volume. Guests are built without a network interface (tests must never send
+traffic to a guest), with a VNC display on 127.0.0.1 and a serial console on a
+pty, logged to ``<serial_log_dir>/wuji-<uuid>.serial.log`` on a real qemu
+``/system`` node. Binding a public IP later adds an interface on the isolated
+network ``wuji-public`` on real nodes (metadata only on ``test:///default``).
+An image with a kernel volume is booted directly (``<os><kernel/><initrd/>
+<cmdline/>``, paths of volumes in the same pool); the others boot their disk
+through the firmware.
 
 ``root_password``/``ssh_keys`` go through the QEMU guest agent
 (``setUserPassword``/``authorizedSSHKeysSet``) right after boot; where that is
@@ -82,6 +84,15 @@ DOMAIN_PREFIX = "wuji-"
 DEFAULT_SERIAL_LOG_DIR = "/var/log/libvirt/qemu"
 DEFAULT_KERNEL_CMDLINE = "console=ttyS0"  # a directly booted kernel talks on the logged serial console
 STREAM_CHUNK = 256 * 1024
+
+
+# Public IP binding: the isolated network guests' public interfaces join, the filter that pins their address,
+# and the namespace of the platform's record in the domain metadata.
+PUBLIC_NETWORK = "wuji-public"
+PUBLIC_BRIDGE = "wujipub0"
+PUBLIC_FILTER = "clean-traffic"
+METADATA_NS = "https://wuji.cloud/xmlns/network/1"
+METADATA_KEY = "wuji"
 
 
 def domain_name(uuid: str) -> str:
@@ -212,6 +223,45 @@ class DomainConfig:
         _sub(agent, "target", type="virtio", name="org.qemu.guest_agent.0")
         devices.append(self.graphics.element())
         return ET.tostring(dom, encoding="unicode")
+
+
+@dataclass(frozen=True)
+class PublicInterfaceConfig:
+    """The guest's public interface: on the node's isolated public network (no ``<forward>``), with
+    libvirt's ``clean-traffic`` filter pinned to the bound address so the guest cannot use another one.
+    ``link_up=False`` is how a live guest loses the address (hot-unplug needs the guest's cooperation)."""
+
+    address: str
+    mac: str | None = None
+    link_up: bool = True
+
+    def element(self) -> ET.Element:
+        iface = ET.Element("interface", type="network")
+        if self.mac:
+            _sub(iface, "mac", address=self.mac)
+        _sub(iface, "source", network=PUBLIC_NETWORK)
+        _sub(iface, "model", type="virtio")
+        _sub(_sub(iface, "filterref", filter=PUBLIC_FILTER), "parameter", name="IP", value=self.address)
+        _sub(iface, "link", state="up" if self.link_up else "down")
+        return iface
+
+    def to_xml(self) -> str:
+        return ET.tostring(self.element(), encoding="unicode")
+
+
+def public_network_xml() -> str:
+    """An isolated network: no ``<forward>``, no host address, no DHCP (the network safety rule)."""
+    net = ET.Element("network")
+    _sub(net, "name", PUBLIC_NETWORK)
+    _sub(net, "bridge", name=PUBLIC_BRIDGE)
+    return ET.tostring(net, encoding="unicode")
+
+
+def public_ip_metadata(address: str) -> str:
+    """The platform's record of the bound address, kept in the domain's ``<metadata>``."""
+    record = ET.Element("network")
+    _sub(record, "public-ip", address)
+    return ET.tostring(record, encoding="unicode")
 
 
 @dataclass(frozen=True)
@@ -463,7 +513,11 @@ class LibvirtDriver(ComputeDriver):
         on_qemu_system = parsed.scheme.startswith("qemu") and parsed.path == "/system"
         self.serial_log_dir = serial_log_dir or (DEFAULT_SERIAL_LOG_DIR if on_qemu_system else None)
         self.capabilities = DriverCapabilities(supports_console=not is_test, supports_migration=not is_test,
-                                               supports_snapshots=True)
+                                               supports_snapshots=True, supports_ip_binding=True)
+        # test:///default cannot attach or update devices: there the binding lives in the metadata only.
+        self.manages_interfaces = not is_test
+        # test:///default cannot attach or update devices: there the binding lives in the metadata only.
+        self.manages_interfaces = not is_test
 
     # --- helpers ---------------------------------------------------------------
 
@@ -858,6 +912,99 @@ class LibvirtDriver(ComputeDriver):
             if snap is not None:
                 with ignoring(libvirt.VIR_ERR_NO_DOMAIN_SNAPSHOT):
                     snap.delete(0)
+    # --- public IP binding ----------------------------------------------------------
+    # The metadata is the record every node keeps (test:///default included); real nodes also carry the
+    # interface. Interface first, metadata last, so the record never claims more than was applied.
+
+    def bind_public_ip(self, uuid: str, address: str) -> None:
+        with self.host.errors(uuid):
+            conn = self.host.get_connection()
+            guest = self._guest(conn, uuid)
+            if self.manages_interfaces:
+                self._ensure_public_network(conn)
+                self._apply_public_interface(guest, address)
+            self._set_ip_metadata(guest, public_ip_metadata(address))
+
+    def unbind_public_ip(self, uuid: str) -> None:
+        with self.host.errors(uuid):
+            guest = self._guest(self.host.get_connection(), uuid)
+            if self.manages_interfaces:
+                self._remove_public_interface(guest)
+            self._set_ip_metadata(guest, None)
+
+    def get_public_ip(self, uuid: str) -> str | None:
+        with self.host.errors(uuid):
+            guest = self._guest(self.host.get_connection(), uuid)
+            try:
+                record = guest.dom.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NS,
+                                            libvirt.VIR_DOMAIN_AFFECT_CONFIG)
+            except libvirt.libvirtError as err:
+                if err.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+                    return None
+                raise
+            return ET.fromstring(record).findtext("public-ip")
+
+    @staticmethod
+    def _scopes(guest: Guest) -> list[int]:
+        """Persistent configuration always; the running guest too when it runs."""
+        config = [libvirt.VIR_DOMAIN_AFFECT_CONFIG]
+        return config + [libvirt.VIR_DOMAIN_AFFECT_LIVE] if guest.is_active() else config
+
+    def _set_ip_metadata(self, guest: Guest, record: str | None) -> None:
+        flags = 0
+        for scope in self._scopes(guest):
+            flags |= scope
+        guest.dom.setMetadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, record, METADATA_KEY if record else None,
+                              METADATA_NS, flags)
+
+    @staticmethod
+    def _ensure_public_network(conn: Any) -> None:
+        try:
+            net = conn.networkLookupByName(PUBLIC_NETWORK)
+        except libvirt.libvirtError as err:
+            if err.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
+                raise
+            net = conn.networkDefineXML(public_network_xml())
+            net.setAutostart(1)
+        if not net.isActive():
+            net.create()
+
+    @staticmethod
+    def _public_interface(guest: Guest, scope: int) -> ET.Element | None:
+        flags = libvirt.VIR_DOMAIN_XML_INACTIVE if scope == libvirt.VIR_DOMAIN_AFFECT_CONFIG else 0
+        devices = ET.fromstring(guest.dom.XMLDesc(flags)).find("devices")
+        for iface in devices.findall("interface") if devices is not None else []:
+            source = iface.find("source")
+            if source is not None and source.get("network") == PUBLIC_NETWORK:
+                return iface
+        return None
+
+    def _apply_public_interface(self, guest: Guest, address: str) -> None:
+        """Attach the public interface, or update the one there, in each scope, keeping one MAC (libvirt
+        matches an interface by its MAC)."""
+        current = {scope: self._public_interface(guest, scope) for scope in self._scopes(guest)}
+        mac = next((iface.find("mac").get("address") for iface in current.values() if iface is not None), None)
+        for scope, iface in current.items():
+            config = PublicInterfaceConfig(address, mac=mac).to_xml()
+            if iface is None:
+                guest.dom.attachDeviceFlags(config, scope)
+                mac = mac or self._public_interface(guest, scope).find("mac").get("address")
+            else:
+                guest.dom.updateDeviceFlags(config, scope)
+
+    def _remove_public_interface(self, guest: Guest) -> None:
+        """Gone from the persistent configuration; a running guest's link goes down (no hot-unplug)."""
+        for scope in self._scopes(guest):
+            current = self._public_interface(guest, scope)
+            if current is None:
+                continue
+            address = current.find("filterref/parameter[@name='IP']")
+            config = PublicInterfaceConfig(address.get("value") if address is not None else "0.0.0.0",
+                                           mac=current.find("mac").get("address"), link_up=False).to_xml()
+            if scope == libvirt.VIR_DOMAIN_AFFECT_CONFIG:
+                guest.dom.detachDeviceFlags(config, scope)
+            else:
+                guest.dom.updateDeviceFlags(config, scope)
 
     def close(self) -> None:
         self.host.close()

@@ -749,3 +749,92 @@ def test_real_guest_boots_keeps_its_disk_on_reboot_is_reinstalled_stops_by_acpi_
     lap("destroy")
     assert spec.uuid not in leg.driver.list_instances() and leg.disk(spec.uuid) is None
     print("tiny guest timings: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timings.items()))
+# --- public IP binding (issue 5, network): verified through the configuration, never by traffic -------------
+
+
+def test_public_ip_binding_follows_the_capability(leg: Leg) -> None:
+    spec = leg.spawn()
+    if not leg.driver.capabilities.supports_ip_binding:
+        with pytest.raises(NotSupported):
+            leg.driver.bind_public_ip(spec.uuid, "203.0.113.7")
+        return
+    assert leg.driver.get_public_ip(spec.uuid) is None
+    leg.driver.bind_public_ip(spec.uuid, "203.0.113.7")
+    leg.driver.bind_public_ip(spec.uuid, "203.0.113.7")  # idempotent
+    assert leg.driver.get_public_ip(spec.uuid) == "203.0.113.7"
+    leg.driver.bind_public_ip(spec.uuid, "203.0.113.9")  # replaces the other
+    assert leg.driver.get_public_ip(spec.uuid) == "203.0.113.9"
+    leg.driver.unbind_public_ip(spec.uuid)
+    leg.driver.unbind_public_ip(spec.uuid)  # no-op when it has none
+    assert leg.driver.get_public_ip(spec.uuid) is None
+    leg.driver.power_off(spec.uuid, timeout=0)
+    leg.driver.bind_public_ip(spec.uuid, "203.0.113.7")  # a stopped instance keeps it for its next boot
+    leg.driver.power_on(spec.uuid)
+    assert leg.driver.get_public_ip(spec.uuid) == "203.0.113.7"
+    assert state(leg, spec.uuid) == PowerState.RUNNING
+
+
+def test_public_ip_of_unknown_uuid_raises_instance_not_found(leg: Leg) -> None:
+    for call in (lambda u: leg.driver.bind_public_ip(u, "203.0.113.7"), leg.driver.unbind_public_ip,
+                 leg.driver.get_public_ip):
+        with pytest.raises(InstanceNotFound):
+            call(str(uuid_lib.uuid4()))
+
+
+def test_fake_failed_binding_keeps_what_the_instance_had(fake: FakeDriver) -> None:
+    spec = InstanceSpec(str(uuid_lib.uuid4()), "x", 1, 128, 2, ImageRef(IMAGES[0]))
+    fake.spawn(spec)
+    fake.bind_public_ip(spec.uuid, "203.0.113.7")
+    fake.fail_next("bind_public_ip", NodeUnreachable())
+    with pytest.raises(NodeUnreachable):
+        fake.bind_public_ip(spec.uuid, "203.0.113.9")
+    assert fake.get_public_ip(spec.uuid) == "203.0.113.7"
+
+
+@NEEDS_LIBVIRT
+def test_libvirt_test_node_records_the_binding_in_the_domain_metadata(libvirt_leg: LibvirtLeg) -> None:
+    from wuji.compute.drivers.libvirt import METADATA_NS
+
+    spec = libvirt_leg.spawn()
+    libvirt_leg.driver.bind_public_ip(spec.uuid, "203.0.113.7")
+    for flags in (0, libvirt.VIR_DOMAIN_XML_INACTIVE):  # the running guest and its persistent definition
+        dom = ET.fromstring(libvirt_leg.domain(spec.uuid).XMLDesc(flags))
+        assert dom.findtext(f"./metadata/{{{METADATA_NS}}}network/{{{METADATA_NS}}}public-ip") == "203.0.113.7"
+        assert dom.find("./devices/interface") is None  # test:///default cannot attach devices
+    libvirt_leg.driver.unbind_public_ip(spec.uuid)
+    dom = ET.fromstring(libvirt_leg.domain(spec.uuid).XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    assert dom.find(f"./metadata/{{{METADATA_NS}}}network") is None
+
+
+@NEEDS_LIBVIRT
+@pytest.mark.skipif(os.environ.get("WUJI_TEST_LIBVIRT_SYSTEM") != "1",
+                    reason="real QEMU leg is opt-in: WUJI_TEST_LIBVIRT_SYSTEM=1 after scripts/setup-libvirt.sh")
+def test_libvirt_system_node_binds_an_isolated_filtered_interface() -> None:
+    """Only the domain and network XML are read: nothing is sent to the address."""
+    from wuji.compute.drivers.libvirt import PUBLIC_NETWORK
+
+    leg = LibvirtLeg("qemu:///system", "default", shutdown_timeout=1)
+    try:
+        spec = leg.spawn()
+        leg.driver.bind_public_ip(spec.uuid, "203.0.113.7")
+        conn = leg.driver.host.get_connection()  # type: ignore[attr-defined]
+        network = ET.fromstring(conn.networkLookupByName(PUBLIC_NETWORK).XMLDesc(0))
+        assert network.find("forward") is None and network.find("ip") is None  # isolated, no DHCP
+
+        def interfaces(flags: int) -> list[ET.Element]:
+            dom = ET.fromstring(leg.domain(spec.uuid).XMLDesc(flags))
+            return [i for i in dom.findall("./devices/interface") if i.find("source").get("network") == PUBLIC_NETWORK]
+
+        for flags in (0, libvirt.VIR_DOMAIN_XML_INACTIVE):
+            (iface,) = interfaces(flags)
+            assert iface.find("filterref").get("filter") == "clean-traffic"
+            assert iface.find("filterref/parameter[@name='IP']").get("value") == "203.0.113.7"
+        leg.driver.bind_public_ip(spec.uuid, "203.0.113.9")
+        assert [i.find("filterref/parameter").get("value") for i in interfaces(0)] == ["203.0.113.9"]
+        leg.driver.unbind_public_ip(spec.uuid)
+        assert interfaces(libvirt.VIR_DOMAIN_XML_INACTIVE) == []
+        (live,) = interfaces(0)
+        assert live.find("link").get("state") == "down"
+        assert leg.driver.get_public_ip(spec.uuid) is None
+    finally:
+        leg.cleanup()

@@ -7,6 +7,7 @@ from wuji.audit.choices import Channel, Result
 from wuji.compute.choices import Operation, TaskState, VmState
 from wuji.core import money
 from wuji.ledger.choices import TransactionKind
+from wuji.network.choices import AddressState
 from wuji.payments.choices import BankTransferStatus, TopUpStatus
 
 from ..labels import action_label as _action_label
@@ -24,6 +25,7 @@ BADGE_SETS = {
     "channel": Channel,
     "txn_kind": TransactionKind,
     "operation": Operation,
+    "ip_state": AddressState,
 }
 
 

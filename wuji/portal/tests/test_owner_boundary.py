@@ -36,6 +36,10 @@ def test_bob_gets_404_on_each_of_alices_objects(client, other_customer, alices_t
         assert response.status_code == 404, operation
     for method in ("get", "post"):  # issue 5: console
         assert getattr(client, method)(reverse("portal:server_console", args=[server.pk])).status_code == 404
+    for action in ("bind", "unbind"):  # issue 5: network
+        response = client.post(reverse("portal:server_ip_action", args=[server.pk]),
+                               {"action": action, "idempotency_key": str(uuid.uuid4())})
+        assert response.status_code == 404, action
     pay = reverse("portal:sandbox_pay", args=[topup.out_trade_no])
     assert client.get(pay).status_code == 404
     assert client.post(pay).status_code == 404

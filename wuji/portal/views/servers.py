@@ -13,12 +13,12 @@ from wuji.accounts import services as accounts
 from wuji.catalog import services as catalog
 from wuji.compute import services as compute
 from wuji.compute.choices import Operation, VmState
-from wuji.network import services as network
 
 from .. import once
 from ..forms import ServerActionForm
 from ..http import client_ip
 from .metrics import server_metrics_context
+from .network import network_panel
 from .payg import server_meter_context as payg_meter_context
 from .push import server_push_context
 from .security import step_up_redirect
@@ -60,7 +60,7 @@ def server_detail(request, pk: int):
     shown_password = once.pop(request, once.root_password_key(server.pk))
     return render(request, "portal/server.html", {
         "server": server,
-        "public_ip": network.address_of(server),
+        **network_panel(server),
         # Each form carries its own key: submitting the same form twice carries out the instruction once.
         "buttons": [(op, Operation.label(op), uuid.uuid4()) for op in BUTTONS if op in allowed],
         "can_reinstall": Operation.REINSTALL in allowed,
