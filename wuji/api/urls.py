@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from wuji.compute.api.console import ServerConsoleView
+from wuji.compute.api.migrations import ServerMigrationsView
 
 from . import metrics, snapshots, views
 
@@ -47,5 +48,7 @@ urlpatterns = [
          snapshots.SnapshotViewSet.as_view({"post": "revert"}), name="server-snapshot-revert"),
     # issue 5: console
     path("servers/<int:pk>/console/", ServerConsoleView.as_view(), name="server-console"),
+    # issue 5: migview
+    path("servers/<int:pk>/migrations/", ServerMigrationsView.as_view(), name="server-migrations"),
     path("", include(router.urls)),
 ]

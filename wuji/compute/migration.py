@@ -15,6 +15,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_tasks import task
@@ -39,6 +40,8 @@ HEARTBEAT_EVERY = dt.timedelta(seconds=30)
 MISSED_WINDOW = gettext_lazy("在迁移时间窗口内未能开始（服务器有操作正在进行或状态不允许迁移）。")
 # A suspended server moves too (its data must), and stays suspended; building or broken ones wait.
 MIGRATABLE = (VmState.ACTIVE, VmState.STOPPED, VmState.SUSPENDED)
+# How long an ended move stays on the owner's server page and in the API: long enough to act on the new IP.
+SHOWN_AFTER_END = dt.timedelta(days=7)
 
 
 class MigrationRefused(services.OperationRefused):
@@ -154,7 +157,7 @@ def notice_context(item: MigrationItem) -> dict:
         "date": local_start.strftime("%Y-%m-%d"),
         "window": f"{local_start:%Y-%m-%d %H:%M} – {local_end.strftime(end_format)}",
         "old_address": item.old_address or "", "new_address": item.new_address or "",
-        "address_changes": bool(item.new_address and item.new_address != item.old_address),
+        "address_changes": item.address_changes,
         "error": item.error,
     }
 
@@ -179,6 +182,23 @@ def send_reminders() -> int:
         with transaction.atomic():
             sent += _send(item, "reminder_notice", notices.MIGRATION_REMINDER.code)
     return sent
+
+
+# --- The owner's view -----------------------------------------------------------------------------------
+
+
+def migrations_of(owner, server_id: int) -> list[MigrationItem]:
+    """The moves an owner sees for one server: scheduled and running ones, and those that ended within
+    SHOWN_AFTER_END (the new IP and the DNS reminder stay in view after the notice), latest window first.
+    Only items of a server the owner can reach (owner boundary); plan and server come in the same query, so
+    `notice_context` costs nothing more."""
+    shown_since = clock.now() - SHOWN_AFTER_END
+    return list(MigrationItem.objects
+                .filter(server_id=server_id, server__owner=owner)
+                .exclude(server__vm_state=VmState.RELEASED)
+                .filter(Q(state__in=MigrationState.ACTIVE) | Q(finished_at__gte=shown_since))
+                .select_related("plan", "server")
+                .order_by("-plan__window_start", "-pk"))
 
 
 # --- Execution ------------------------------------------------------------------------------------------

@@ -279,6 +279,11 @@ class MigrationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.server} → {self.target_node}"
+
+    @property
+    def address_changes(self) -> bool:
+        """Whether the owner must point DNS elsewhere: the move gives the server another public IP."""
+        return bool(self.new_address and self.new_address != self.old_address)
 # --- issue 5: push -------------------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ ENDPOINTS = [
     ("get", "/api/v1/instructions/{instruction}/", None),
     ("get", "/api/v1/topups/{topup}/", None),
     ("post", "/api/v1/servers/{server}/console/", None),  # issue 5: console
+    ("get", "/api/v1/servers/{server}/migrations/", None),  # issue 5: migview
 ]
 
 

@@ -18,6 +18,7 @@ from .. import once
 from ..forms import ServerActionForm
 from ..http import client_ip
 from .metrics import server_metrics_context
+from .migrations import server_migration_context
 from .network import network_panel
 from .payg import server_meter_context as payg_meter_context
 from .push import server_push_context
@@ -61,6 +62,7 @@ def server_detail(request, pk: int):
     return render(request, "portal/server.html", {
         "server": server,
         **network_panel(server),
+        **server_migration_context(request.user, server),
         # Each form carries its own key: submitting the same form twice carries out the instruction once.
         "buttons": [(op, Operation.label(op), uuid.uuid4()) for op in BUTTONS if op in allowed],
         "can_reinstall": Operation.REINSTALL in allowed,
