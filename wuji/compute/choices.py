@@ -198,3 +198,26 @@ class SnapshotState(ChoiceSet):
         (ERROR, _("创建失败"), "red"),
         (DELETED, _("已删除"), "grey"),
     )
+
+
+# --- issue 5: push (服务器push, 3.2) ----------------------------------------------------------------------
+
+
+class PushState(ChoiceSet):
+    """States of a server push (服务器push, clause 3.2)."""
+
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    CLOSED = (ACCEPTED, DECLINED, CANCELLED, EXPIRED)
+
+    CHOICES = (
+        (OFFERED, _("待接收"), "blue"),
+        (ACCEPTED, _("已接收"), "green"),
+        (DECLINED, _("已拒绝"), "orange"),
+        (CANCELLED, _("已撤回"), "grey"),
+        (EXPIRED, _("已过期"), "grey"),
+    )

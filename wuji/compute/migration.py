@@ -285,7 +285,7 @@ def migrate_server(item_id: int, instruction_id: int | None = None) -> str:
         try:
             source.power_off(uuid, timeout=settings.WUJI_STOP_TIMEOUT_SECONDS)
             source.copy_disk_to(target, uuid, progress=_heartbeat(server.pk))
-            target.adopt_disk(tasks._spec(server, server.image, None), start=item.was_running)
+            target.adopt_disk(tasks.instance_spec(server, server.image, None), start=item.was_running)
             power = target.get_info(uuid).power_state
         except DriverError as exc:
             log.warning("migration of %s failed: %r", uuid, exc)
@@ -325,7 +325,7 @@ def _switch(item: MigrationItem, power: str) -> None:
 def _complete(item: MigrationItem, instruction_id: int | None, error: str) -> None:
     server = Server.objects.get(pk=item.server_id)
     with transaction.atomic():
-        tasks._finish(server, instruction_id, vm_state=_vm_state_after(server, server.power_state),
+        tasks.finish(server, instruction_id, vm_state=_vm_state_after(server, server.power_state),
                       power_state=server.power_state, suspension_reason=server.suspension_reason)
         _close(item, MigrationState.DONE, error)
 
@@ -339,9 +339,9 @@ def _roll_back(item: MigrationItem, instruction_id: int | None, source, target, 
             step(argument)
         except DriverError as cleanup:
             log.warning("clean-up after failed migration of %s: %r", uuid, cleanup)
-    vm_state, power = tasks._state_after_failure(source, item.server)
+    vm_state, power = tasks.state_after_failure(source, item.server)
     with transaction.atomic():
-        tasks._finish(item.server, instruction_id, vm_state=_vm_state_after(item.server, power, vm_state),
+        tasks.finish(item.server, instruction_id, vm_state=_vm_state_after(item.server, power, vm_state),
                       power_state=power, error=str(exc), suspension_reason=item.server.suspension_reason)
         _close(item, MigrationState.FAILED, str(exc))
 
@@ -349,7 +349,7 @@ def _roll_back(item: MigrationItem, instruction_id: int | None, source, target, 
 def _vm_state_after(server: Server, power: str, vm_state: str | None = None) -> str:
     if server.vm_state == VmState.SUSPENDED:
         return VmState.SUSPENDED
-    return vm_state or tasks._vm_state_for(power)
+    return vm_state or tasks.vm_state_for(power)
 
 
 def _close(item: MigrationItem, state: str, error: str) -> None:

@@ -8,8 +8,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import MigrationScope, MigrationState, PowerState, SnapshotState, SuspensionReason, TaskState, VmState
-from .push_choices import PushState
+from .choices import (
+    MigrationScope,
+    MigrationState,
+    PowerState,
+    PushState,
+    SnapshotState,
+    SuspensionReason,
+    TaskState,
+    VmState,
+)
 from .validators import validate_libvirt_uri
 
 RATIO_VALIDATORS = [MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("64"))]

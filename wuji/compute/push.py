@@ -36,9 +36,8 @@ from wuji.ledger import services as ledger
 from wuji.notifications import services as notifications
 
 from . import notices
-from .choices import SuspensionReason, TaskState, VmState
+from .choices import PushState, SuspensionReason, TaskState, VmState
 from .models import Server, ServerPush
-from .push_choices import PushState
 from .services import OperationRefused
 from .signals import server_pushed
 

@@ -10,7 +10,7 @@ from . import snapshots
 from .choices import SnapshotState, TaskState
 from .drivers.base import DriverError
 from .models import Snapshot
-from .tasks import _finish, _state_after_failure, _vm_state_for, driver_for
+from .tasks import driver_for, finish, state_after_failure, vm_state_for
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ def _failed(snapshot: Snapshot, instruction_id: int, exc: DriverError, *, state:
     log.warning("snapshot %s of %s: %r", snapshot.hypervisor_name, snapshot.server.uuid, exc)
     with transaction.atomic():
         snapshots.mark(snapshot.pk, state, **fields)
-        _finish(snapshot.server, instruction_id, vm_state=None, power_state=None, error=str(exc))
+        finish(snapshot.server, instruction_id, vm_state=None, power_state=None, error=str(exc))
     return "failed"
 
 
@@ -42,7 +42,7 @@ def create_snapshot(snapshot_id: int, instruction_id: int) -> str:
         return _failed(snapshot, instruction_id, exc, state=SnapshotState.ERROR, error=str(exc)[:500])
     with transaction.atomic():
         snapshots.mark_created(snapshot.pk, info)
-        _finish(snapshot.server, instruction_id, vm_state=None, power_state=None)
+        finish(snapshot.server, instruction_id, vm_state=None, power_state=None)
     return "created"
 
 
@@ -57,14 +57,14 @@ def revert_snapshot(snapshot_id: int, instruction_id: int) -> str:
         driver.revert_snapshot(str(server.uuid), snapshot.hypervisor_name)
         power = driver.get_info(str(server.uuid)).power_state
     except DriverError as exc:
-        vm_state, power = _state_after_failure(driver, server)
+        vm_state, power = state_after_failure(driver, server)
         with transaction.atomic():
             snapshots.mark(snapshot.pk, SnapshotState.AVAILABLE)
-            _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=str(exc))
+            finish(server, instruction_id, vm_state=vm_state, power_state=power, error=str(exc))
         return "failed"
     with transaction.atomic():
         snapshots.mark(snapshot.pk, SnapshotState.AVAILABLE)
-        _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
+        finish(server, instruction_id, vm_state=vm_state_for(power), power_state=power)
     return "reverted"
 
 
@@ -80,5 +80,5 @@ def delete_snapshot(snapshot_id: int, instruction_id: int) -> str:
         return _failed(snapshot, instruction_id, exc, state=previous)
     with transaction.atomic():
         snapshots.mark(snapshot.pk, SnapshotState.DELETED)
-        _finish(snapshot.server, instruction_id, vm_state=None, power_state=None)
+        finish(snapshot.server, instruction_id, vm_state=None, power_state=None)
     return "deleted"

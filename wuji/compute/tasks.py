@@ -40,7 +40,8 @@ def driver_for(node: Node):
     return get_driver(node.uri, virt_type=node.virt_type, pool=node.storage_pool)
 
 
-def _spec(server: Server, image: Image, password: str | None, ssh_keys: list[str] | None = None) -> InstanceSpec:
+def instance_spec(server: Server, image: Image, password: str | None,
+                  ssh_keys: list[str] | None = None) -> InstanceSpec:
     return InstanceSpec(
         uuid=str(server.uuid), name=server.name, vcpus=server.vcpus, memory_mib=server.memory_mib,
         disk_gib=server.disk_gib,
@@ -67,12 +68,14 @@ def customer_error(exc: DriverError) -> str:
     return exc.message
 
 
-def _vm_state_for(power_state: str) -> str:
+def vm_state_for(power_state: str) -> str:
     return VmState.ACTIVE if power_state == PowerState.RUNNING else VmState.STOPPED
 
 
-def _finish(server: Server, instruction_id: int | None, *, vm_state, power_state, error: str = "", image=None,
-            suspension_reason: str = ""):
+def finish(server: Server, instruction_id: int | None, *, vm_state, power_state, error: str = "", image=None,
+           suspension_reason: str = ""):
+    """End an operation: clear task_state, record what is now true and the instruction's outcome, atomically.
+    Shared by every compute task (operations, snapshots, migration)."""
     with transaction.atomic():
         services.finish_operation(server.pk, vm_state=vm_state, power_state=power_state, error=error, image=image,
                                   suspension_reason=suspension_reason)
@@ -81,12 +84,13 @@ def _finish(server: Server, instruction_id: int | None, *, vm_state, power_state
             audit.record_outcome(instruction, succeeded=not error, detail=error)
 
 
-def _state_after_failure(driver, server: Server) -> tuple[str, str]:
+def state_after_failure(driver, server: Server) -> tuple[str, str]:
+    """After a failed driver call: the (vm_state, power_state) the hypervisor reports, or error if it cannot say."""
     try:
         power = driver.get_info(str(server.uuid)).power_state
     except DriverError:
         return VmState.ERROR, PowerState.NOSTATE
-    return _vm_state_for(power), power
+    return vm_state_for(power), power
 
 
 @task()
@@ -99,19 +103,19 @@ def provision_server(server_id: int, instruction_id: int | None = None, password
     password = crypto.decrypt(password_token) if password_token else None
     try:
         if str(server.uuid) not in driver.list_instances():
-            driver.spawn(_spec(server, server.image, password))
+            driver.spawn(instance_spec(server, server.image, password))
         power = driver.get_info(str(server.uuid)).power_state
     except DriverError as exc:
         log.warning("spawn of %s failed: %s", server.uuid, getattr(exc, "detail", None) or exc)
         error = customer_error(exc)
         with transaction.atomic():
-            _finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=error)
+            finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=error)
             notifications.notify(server.owner, notices.SERVER_FAILED.code, {**_notice_context(server),
                                                                              "error": error})
             provisioning_failed.send(sender=Server, server_id=server.pk, error=str(exc))
         return "failed"
     with transaction.atomic():
-        _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
+        finish(server, instruction_id, vm_state=vm_state_for(power), power_state=power)
         notifications.notify(server.owner, notices.SERVER_READY.code, _notice_context(server))
     return "spawned"
 
@@ -141,7 +145,7 @@ def run_operation(server_id: int, operation: str, instruction_id: int, image_id:
         elif operation == Operation.REINSTALL:
             image = Image.objects.get(pk=image_id)
             try:
-                driver.rebuild(_spec(server, image, password, ssh_keys))
+                driver.rebuild(instance_spec(server, image, password, ssh_keys))
             finally:  # success or failure: the snapshots the old disk took with it are gone
                 snapshots.after_reinstall(driver, server)
         elif operation == Operation.RESET_PASSWORD:
@@ -149,10 +153,10 @@ def run_operation(server_id: int, operation: str, instruction_id: int, image_id:
         power = driver.get_info(uuid).power_state
     except DriverError as exc:
         log.warning("%s of %s failed: %r", operation, uuid, exc)
-        vm_state, power = _state_after_failure(driver, server)
-        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=customer_error(exc))
+        vm_state, power = state_after_failure(driver, server)
+        finish(server, instruction_id, vm_state=vm_state, power_state=power, error=customer_error(exc))
         return "failed"
-    _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power, image=image)
+    finish(server, instruction_id, vm_state=vm_state_for(power), power_state=power, image=image)
     return "done"
 
 
@@ -174,7 +178,7 @@ def suspend_server(server_id: int, reason: str, instruction_id: int) -> str:
         power = PowerState.NOSTATE
     except DriverError as exc:
         error, power = str(exc), PowerState.NOSTATE
-    _finish(server, instruction_id, vm_state=VmState.SUSPENDED, power_state=power, error=error,
+    finish(server, instruction_id, vm_state=VmState.SUSPENDED, power_state=power, error=error,
             suspension_reason=reason)
     return "failed" if error else "suspended"
 
@@ -190,10 +194,10 @@ def resume_server(server_id: int, instruction_id: int) -> str:
         driver.power_on(str(server.uuid))
         power = driver.get_info(str(server.uuid)).power_state
     except DriverError as exc:
-        vm_state, power = _state_after_failure(driver, server)
-        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=customer_error(exc))
+        vm_state, power = state_after_failure(driver, server)
+        finish(server, instruction_id, vm_state=vm_state, power_state=power, error=customer_error(exc))
         return "failed"
-    _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power)
+    finish(server, instruction_id, vm_state=vm_state_for(power), power_state=power)
     return "resumed"
 
 
@@ -216,10 +220,10 @@ def resize_server(server_id: int, instruction_id: int) -> str:
             error = _("配置已变更，但该宿主机不支持扩容云盘，云盘容量暂未扩大；工作人员会尽快处理。")
         power = driver.get_info(uuid).power_state
     except DriverError as exc:
-        vm_state, power = _state_after_failure(driver, server)
-        _finish(server, instruction_id, vm_state=vm_state, power_state=power, error=customer_error(exc))
+        vm_state, power = state_after_failure(driver, server)
+        finish(server, instruction_id, vm_state=vm_state, power_state=power, error=customer_error(exc))
         return "failed"
-    _finish(server, instruction_id, vm_state=_vm_state_for(power), power_state=power, error=error)
+    finish(server, instruction_id, vm_state=vm_state_for(power), power_state=power, error=error)
     return "partly" if error else "resized"
 
 
@@ -237,7 +241,7 @@ def release_server(server_id: int, instruction_id: int) -> str:
         Server.objects.filter(pk=server.pk).update(last_error=str(exc)[:500])
         return "failed"
     snapshots.forget_missing(server, None)  # destroy took them with the disk
-    _finish(server, instruction_id, vm_state=VmState.RELEASED, power_state=PowerState.NOSTATE)
+    finish(server, instruction_id, vm_state=VmState.RELEASED, power_state=PowerState.NOSTATE)
     return "released"
 
 
@@ -264,7 +268,7 @@ def reconcile() -> dict:
                 power = PowerState.NOSTATE
             except DriverError:
                 continue  # node unreachable: keep what we last knew
-            vm_state = VmState.ERROR if power == PowerState.NOSTATE else _vm_state_for(power)
+            vm_state = VmState.ERROR if power == PowerState.NOSTATE else vm_state_for(power)
             with transaction.atomic():
                 updated = Server.objects.filter(pk=server.pk, task_state=TaskState.NONE).exclude(
                     vm_state=vm_state, power_state=power).update(vm_state=vm_state, power_state=power)
@@ -295,7 +299,7 @@ def _recover(driver, server: Server) -> int:
             if updated and pending is not None:
                 release_server.enqueue(server_id=server.pk, instruction_id=pending.pk)
         return updated
-    vm_state, power = _state_after_failure(driver, server)
+    vm_state, power = state_after_failure(driver, server)
     reason = ""
     if server.task_state == TaskState.SUSPENDING:
         vm_state, reason = VmState.SUSPENDED, server.suspension_reason

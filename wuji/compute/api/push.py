@@ -15,8 +15,8 @@ from wuji.api.views import IDEMPOTENCY_PARAMETER, client_ip, error_responses, id
 from wuji.audit.choices import Channel
 from wuji.compute import push as pushes
 from wuji.compute import services as compute
+from wuji.compute.choices import PushState
 from wuji.compute.models import ServerPush
-from wuji.compute.push_choices import PushState
 
 DIRECTIONS = ("incoming", "outgoing")
 ACTION_SIDE = {"accept": "incoming", "decline": "incoming", "cancel": "outgoing"}

@@ -11,9 +11,8 @@ from wuji.billing.models import Meter, Subscription
 from wuji.billing.tests.payg_helpers import START, buy
 from wuji.compute import push as pushes
 from wuji.compute import services as compute
-from wuji.compute.choices import Operation, SuspensionReason
+from wuji.compute.choices import Operation, PushState, SuspensionReason
 from wuji.compute.models import ServerPush
-from wuji.compute.push_choices import PushState
 from wuji.core import testing
 from wuji.identity.tests.test_cancel_membership import restrict
 from wuji.ledger import services as ledger

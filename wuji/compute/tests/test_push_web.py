@@ -11,8 +11,8 @@ from wuji.accounts.tests.helpers import enable_totp, totp
 from wuji.api.tests.conftest import client_for
 from wuji.audit.models import Instruction
 from wuji.compute import push as pushes
+from wuji.compute.choices import PushState
 from wuji.compute.models import ServerPush
-from wuji.compute.push_choices import PushState
 from wuji.core import testing
 from wuji.payments.tests.helpers import staff
 
