@@ -195,9 +195,20 @@ def _same_or_refuse(first: SubscriptionCharge, cycles: int) -> Renewal:
         "end": _local(first.period_end_after)})
 
 
+def _lock(subscriptions, *related) -> Subscription | None:
+    """Lock the subscription row, then read it with its related rows. The lock is taken without joins on
+    purpose: on PostgreSQL a FOR UPDATE over a join re-checks the join against the row's new version, so a
+    subscription whose customer changed meanwhile (a server push) would silently match nothing. Read after
+    the lock, the row and its relations are the latest committed ones."""
+    pk = subscriptions.select_for_update().values_list("pk", flat=True).first()
+    return None if pk is None else Subscription.objects.select_related(*related).get(pk=pk)
+
+
 def _renew_locked(sub_id: int, *, cycles: int, expected, actor, channel: str, ip, request_key: str,
                   customer_id: int) -> Renewal:
-    sub = Subscription.objects.select_for_update().select_related("customer", "server", "plan").get(pk=sub_id)
+    sub = _lock(Subscription.objects.filter(pk=sub_id), "customer", "server", "plan")
+    if sub is None:
+        raise Subscription.DoesNotExist
     _same_customer(sub, customer_id)
     if sub.period_end != expected:
         first = SubscriptionCharge.objects.filter(subscription=sub, kind=ChargeKind.RENEWAL,
@@ -406,8 +417,9 @@ def change_plan(sub: Subscription, plan, *, actor, channel: str, request_key: st
 
 def _change_locked(sub_id: int, plan, *, actor, channel, request_key, ip, expected_amount,
                    customer_id: int) -> SubscriptionCharge:
-    sub = Subscription.objects.select_for_update().select_related("customer", "server", "plan", "region").get(
-        pk=sub_id)
+    sub = _lock(Subscription.objects.filter(pk=sub_id), "customer", "server", "plan", "region")
+    if sub is None:
+        raise Subscription.DoesNotExist
     _same_customer(sub, customer_id)
     if sub.server.vm_state != VmState.STOPPED or sub.server.task_state:
         raise ChangeRefused(_("请先关机，再变更配置。"), code="server_not_stopped")
@@ -460,8 +472,7 @@ def refund_failed_provisioning(server_id: int) -> SubscriptionCharge | None:
     """The server of a prepaid order could not be created: refund everything paid into its subscription
     (cash and gift as paid), tell the customer, release the server. Idempotent."""
     with transaction.atomic():
-        sub = (Subscription.objects.select_for_update().select_related("customer", "server", "plan")
-               .filter(server_id=server_id).first())
+        sub = _lock(Subscription.objects.filter(server_id=server_id), "customer", "server", "plan")
         if sub is None or sub.state == SubscriptionState.REFUNDED:
             return None
         if sub.server.vm_state != VmState.ERROR:
