@@ -432,10 +432,9 @@ WUJI_METRICS_INTERVAL_SECONDS = int(os.environ.get("WUJI_METRICS_INTERVAL_SECOND
 WUJI_METRICS_RETENTION_HOURS = int(os.environ.get("WUJI_METRICS_RETENTION_HOURS", str(7 * 24)))
 WUJI_METRICS_PURGE_BATCH = int(os.environ.get("WUJI_METRICS_PURGE_BATCH", "10000"))
 # --- issue 5: push ---------------------------------------------------------------------------------
-# Server push (服务器push, 3.2): hours the receiver has to accept an offer, and the fee charged to the sender
-# at acceptance (fen; 0 = free). See docs/decisions/0023-server-push.md.
+# Server push (服务器push, 3.2): hours the receiver has to accept an offer. Its fee is a catalogue price
+# (catalog.ServiceFee). See docs/decisions/0023-server-push.md.
 WUJI_SERVER_PUSH_HOURS = int(os.environ.get("WUJI_SERVER_PUSH_HOURS", "72"))
-WUJI_SERVER_PUSH_FEE_FEN = int(os.environ.get("WUJI_SERVER_PUSH_FEE_FEN", "0"))
 # --- issue 5: console
 # The VNC console proxy (`wuji console-proxy`, docs/decisions/0022): the URL browsers open (behind nginx in
 # production: wss://<site>/console-ws/), and the page origins it accepts, comma-separated

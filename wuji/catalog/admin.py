@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import HourlyPrice, Image, Plan, Price, Region, SnapshotPrice
+from .models import HourlyPrice, Image, Plan, Price, Region, ServiceFee, SnapshotPrice
 
 
 @admin.register(Region)
@@ -43,6 +43,15 @@ class SnapshotPriceAdmin(admin.ModelAdmin):
     list_display = ["region", "per_gib_hour", "effective_from"]
     list_filter = ["region"]
     list_select_related = ["region"]
+
+    def has_change_permission(self, request, obj=None):
+        return False  # effective-dated like the price list: add a new row
+
+
+@admin.register(ServiceFee)
+class ServiceFeeAdmin(admin.ModelAdmin):
+    list_display = ["service", "amount_fen", "effective_from"]
+    list_filter = ["service"]
 
     def has_change_permission(self, request, obj=None):
         return False  # effective-dated like the price list: add a new row

@@ -17,3 +17,11 @@ class BillingCycle(ChoiceSet):
         (QUARTERLY, _("按季")),
         (YEARLY, _("按年")),
     )
+
+
+class PlatformService(ChoiceSet):
+    """One-off platform services with a fee on the service fee list (`ServiceFee`)."""
+
+    SERVER_PUSH = "server_push"
+
+    CHOICES = ((SERVER_PUSH, _("服务器转让手续费")),)

@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from .choices import BillingCycle
+from .choices import BillingCycle, PlatformService
 
 
 class BilingualName(models.Model):
@@ -167,3 +167,24 @@ class SnapshotPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region.code}: {self.per_gib_hour}/GiB-h"
+
+
+class ServiceFee(models.Model):
+    """The fee of a one-off platform service (e.g. a server push), in force from `effective_from` until
+    replaced. 0 makes the service free from then on (the field type keeps it ≥ 0); a service without a row in
+    force is free too."""
+
+    service = models.CharField(verbose_name=_("服务"), max_length=32, choices=PlatformService)
+    amount_fen = models.PositiveBigIntegerField(verbose_name=_("金额（分）"), help_text=_("0 表示免费"))
+    effective_from = models.DateTimeField(verbose_name=_("生效时间"))
+
+    class Meta:
+        verbose_name = _("服务费")
+        verbose_name_plural = _("服务费价目表")
+        ordering = ["service", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "effective_from"], name="catalog_service_fee_one_per_moment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.amount_fen}"

@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 
 from wuji.core import clock
 
-from .models import HourlyPrice, Image, Plan, Price, Region, SnapshotPrice
+from .models import HourlyPrice, Image, Plan, Price, Region, ServiceFee, SnapshotPrice
 
 
 class NotOnSale(Exception):
@@ -72,6 +72,8 @@ def register_image(*, code: str, volume: str, kernel_volume: str = "", initrd_vo
     image.full_clean()
     image.save()
     return image
+
+
 def snapshot_price_in_force(*, region: Region, at=None) -> SnapshotPrice:
     """The snapshot price in force at `at` (default now); NotOnSale if snapshots are not sold there."""
     price = (
@@ -82,3 +84,15 @@ def snapshot_price_in_force(*, region: Region, at=None) -> SnapshotPrice:
     if price is None:
         raise NotOnSale(_("该地域暂未开放快照服务。"))
     return price
+
+
+def service_fee_fen(service: str, at=None) -> int:
+    """The fee of a platform service (`PlatformService`) in force at `at` (default now), in fen; 0 when the
+    fee list has no row in force for it (the service is free)."""
+    fee = (
+        ServiceFee.objects.filter(service=service, effective_from__lte=at or clock.now())
+        .order_by("-effective_from")
+        .values_list("amount_fen", flat=True)
+        .first()
+    )
+    return fee or 0

@@ -30,6 +30,8 @@ from wuji.audit.choices import Result
 from wuji.billing import freezes, transfers
 from wuji.billing import services as billing
 from wuji.billing.payg import available_fen
+from wuji.catalog import services as catalog
+from wuji.catalog.choices import PlatformService
 from wuji.core import clock, money
 from wuji.identity import services as identity
 from wuji.ledger import services as ledger
@@ -79,8 +81,9 @@ def open_offer_of(server) -> ServerPush | None:
 
 
 def current_fee_fen() -> int:
-    """The push fee an offer made now would carry (a setting; 0 = free)."""
-    return settings.WUJI_SERVER_PUSH_FEE_FEN
+    """The push fee an offer made now would carry: the catalogue's service fee in force (0 = free). The offer
+    stores it, and that stored amount is what acceptance charges, whatever the fee list says by then."""
+    return catalog.service_fee_fen(PlatformService.SERVER_PUSH)
 
 
 def masked_login(user) -> str:

@@ -16,7 +16,8 @@ from django.db import transaction
 
 from wuji.agreements import services as agreements
 from wuji.catalog import services as catalog
-from wuji.catalog.models import HourlyPrice, Plan, Price, Region, SnapshotPrice
+from wuji.catalog.choices import PlatformService
+from wuji.catalog.models import HourlyPrice, Plan, Price, Region, ServiceFee, SnapshotPrice
 from wuji.compute import tinyguest
 from wuji.compute.models import Node
 
@@ -42,6 +43,9 @@ HOURLY_PRICES = {
 }
 # Snapshots: 元 per GiB of the server's disk per hour (about 0.15 元 per GiB-month); Hong Kong sells none yet.
 SNAPSHOT_PRICES = {"cn-ganzhou": "0.00020000"}
+# One-off service fees in fen. The push is free: it is the only transfer clause 3.2 allows, so it should cost
+# nothing next to the forbidden ways of handing a server over (decision 0023); staff add a row to charge.
+SERVICE_FEES = {PlatformService.SERVER_PUSH: 0}
 IMAGES = [
     ("debian-12", "Debian 12", "Debian 12", "debian-12.qcow2"),
     ("tiny-linux", "Tiny Linux（演示）", "Tiny Linux (demo)", "tiny-linux.qcow2"),
@@ -76,6 +80,8 @@ def load_catalogue(*, node_uri: str = "test:///default", storage_pool: str = "de
     for region_code, per_gib_hour in SNAPSHOT_PRICES.items():
         SnapshotPrice.objects.get_or_create(region=regions[region_code], effective_from=EPOCH,
                                             defaults={"per_gib_hour": Decimal(per_gib_hour)})
+    for service, amount in SERVICE_FEES.items():
+        ServiceFee.objects.get_or_create(service=service, effective_from=EPOCH, defaults={"amount_fen": amount})
     node, _ = Node.objects.update_or_create(
         name="demo-node-1",
         defaults={"region": regions["cn-ganzhou"], "uri": node_uri, "virt_type": "qemu",

@@ -9,11 +9,13 @@ from wuji.audit.models import Instruction
 from wuji.billing import freezes
 from wuji.billing.models import Meter, Subscription
 from wuji.billing.tests.payg_helpers import START, buy
+from wuji.catalog.choices import PlatformService
+from wuji.catalog.models import ServiceFee
 from wuji.compute import push as pushes
 from wuji.compute import services as compute
 from wuji.compute.choices import Operation, PushState, SuspensionReason
 from wuji.compute.models import ServerPush
-from wuji.core import testing
+from wuji.core import clock, testing
 from wuji.identity.tests.test_cancel_membership import restrict
 from wuji.ledger import services as ledger
 from wuji.ledger.models import Transaction
@@ -106,12 +108,17 @@ def test_a_stale_operation_from_the_old_owner_is_refused(server, customer, other
     assert stale.task_state == ""
 
 
-def test_fee_is_charged_to_the_sender_once(server, customer, other_customer, settings):
-    settings.WUJI_SERVER_PUSH_FEE_FEN = 5_00
+def set_fee(amount_fen, at=None):
+    """A row of the catalogue's service fee list for the push, in force from `at` (default now)."""
+    return ServiceFee.objects.create(service=PlatformService.SERVER_PUSH, amount_fen=amount_fen,
+                                     effective_from=at or clock.now())
+
+
+def test_fee_is_charged_to_the_sender_once(server, customer, other_customer):
+    set_fee(5_00)
     before = ledger.balances(customer)["cash"]
     push = offer(server)
     assert push.fee_fen == 5_00
-    settings.WUJI_SERVER_PUSH_FEE_FEN = 9_00  # the fee the sender saw is the one charged
     accept(push, other_customer)
     again = accept(push, other_customer)  # a retry returns the accepted push
     assert again.state == PushState.ACCEPTED
@@ -122,12 +129,41 @@ def test_fee_is_charged_to_the_sender_once(server, customer, other_customer, set
     assert push.fee_transaction.idempotency_key == f"push:{push.pk}:fee"
 
 
-def test_fee_not_covered_refuses_the_offer_and_the_acceptance(server, customer, other_customer, settings):
-    settings.WUJI_SERVER_PUSH_FEE_FEN = 1_000_00
+@pytest.mark.parametrize("new_fee", [9_00, 0])
+def test_a_fee_change_after_the_offer_does_not_change_the_charge(server, customer, other_customer, machine,
+                                                                 new_fee):
+    set_fee(5_00)
+    before = ledger.balances(customer)["cash"]
+    push = offer(server)  # the sender is shown 5 元
+    set_fee(new_fee, at=START + HOUR)
+    machine.shift(2 * HOUR)
+    assert pushes.current_fee_fen() == new_fee
+    accept(push, other_customer)
+    assert ledger.balances(customer)["cash"] == before - 5_00
+    assert Instruction.objects.get(action="server.push_accept").params["fee_fen"] == 5_00
+
+
+def test_a_fee_effective_in_the_future_is_not_applied_yet(server, customer, other_customer, machine):
+    set_fee(5_00, at=START + HOUR)
+    before = ledger.balances(customer)["cash"]
+    assert pushes.current_fee_fen() == 0  # the demo catalogue's row: free
+    push = offer(server)
+    assert push.fee_fen == 0
+    machine.shift(2 * HOUR)
+    assert pushes.current_fee_fen() == 5_00
+    accept(push, other_customer)  # offered free, accepted free
+    push.refresh_from_db()
+    assert push.fee_transaction is None and ledger.balances(customer)["cash"] == before
+    assert not Transaction.objects.filter(idempotency_key=f"push:{push.pk}:fee").exists()
+
+
+def test_fee_not_covered_refuses_the_offer_and_the_acceptance(server, customer, other_customer, machine):
+    set_fee(1_000_00)
     with pytest.raises(pushes.PushRefused, match="余额不足以支付转让手续费") as exc:
         offer(server)
     assert exc.value.code == "insufficient_balance"
-    settings.WUJI_SERVER_PUSH_FEE_FEN = 10_00
+    machine.shift(HOUR)
+    set_fee(10_00)
     push = offer(server, key="o2")
     spend_all(customer)
     with pytest.raises(pushes.PushRefused, match="转出方余额不足") as exc:

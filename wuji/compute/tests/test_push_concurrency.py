@@ -19,6 +19,7 @@ from wuji.network import services as network
 from wuji.network.models import IpAllocation, IpPool
 
 from .test_operations import active_server
+from .test_push import set_fee
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -47,9 +48,9 @@ def race(*calls) -> list[str]:
 
 
 @pytest.fixture
-def setup(settings):
-    settings.WUJI_SERVER_PUSH_FEE_FEN = 3_00
+def setup():
     catalogue = testing.load_test_catalogue()
+    set_fee(3_00)
     network.save_pool(IpPool(name="p1", region=catalogue["region"], cidr="203.0.113.0/29", gateway="203.0.113.1"),
                       actor=None, channel="staff")
     alice = testing.make_customer("alice@example.com", balance_fen=100_00)

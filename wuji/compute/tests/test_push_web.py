@@ -17,6 +17,7 @@ from wuji.core import testing
 from wuji.payments.tests.helpers import staff
 
 from .test_operations import active_server
+from .test_push import set_fee
 
 PUSHES = "/api/v1/pushes/"
 
@@ -124,6 +125,13 @@ def test_portal_offer_from_the_server_page_then_accept_after_step_up(server, cus
     assert response.url == reverse("portal:server", args=[server.pk])
     assert bob.get(response.url).status_code == 200
     assert alice.get(reverse("portal:server", args=[server.pk])).status_code == 404
+
+
+def test_portal_server_page_shows_the_catalogue_push_fee(server, customer):
+    alice, url = signed_in(customer), reverse("portal:server", args=[server.pk])
+    assert "转让手续费" not in alice.get(url).content.decode()  # the demo catalogue: free
+    set_fee(5_00)
+    assert "转让手续费 ¥5.00" in alice.get(url).content.decode()
 
 
 def test_portal_refusal_is_shown_and_owner_boundaries_hold(server, customer, other_customer, intruder, settings):
