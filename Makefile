@@ -18,10 +18,10 @@ test: system venv guest-image  ## the whole suite on SQLite (with the browser an
 	$(MAKE) test-postgres
 
 test-sqlite:
-	WUJI_TEST_LIBVIRT_SYSTEM=1 $(BIN)/python -m pytest -p no:cacheprovider
+	WUJI_TEST_LIBVIRT_SYSTEM=1 $(BIN)/python -m pytest -p no:cacheprovider -rs
 
 test-postgres:
-	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -p no:cacheprovider --create-db -m "not e2e" \
+	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -p no:cacheprovider -rs --create-db -m "not e2e" \
 		--ignore=wuji/compute/tests/test_driver_contract.py
 
 e2e: system venv guest-image

@@ -136,6 +136,27 @@ def test_health_check_marks_an_unreachable_node_keeps_it_out_of_placement_and_se
     buy(customer, catalogue, "after-recovery")
 
 
+def test_nodes_are_asked_at_once_so_a_slow_node_holds_up_no_other(catalogue, monkeypatch):
+    """The first node answers only after the second one was asked: checked one after another, the first would
+    give up waiting (and be recorded unreachable); asked at once, both answer."""
+    second = Node.objects.create(name="demo-node-2", region=catalogue["region"], uri="fake://second",
+                                 vcpus=8, memory_mib=8192, disk_gib=100)
+    second_asked = threading.Event()
+    real = nodes._ask
+
+    def ask(node):
+        if node.pk == second.pk:
+            second_asked.set()
+        elif not second_asked.wait(timeout=10):
+            raise AssertionError("the nodes were not asked at once")
+        return real(node)
+
+    monkeypatch.setattr(nodes, "_ask", ask)
+    assert nodes.check_nodes(Node.objects.order_by("pk"), now=clock.now()) == {"reachable": 2, "unreachable": 0}
+    assert set(NodeHealth.objects.filter(is_reachable=True).values_list("node__name", flat=True)) == {
+        "demo-node-1", "demo-node-2"}
+
+
 @pytest.fixture
 def staff_client(client, catalogue):
     accounts.create_staff(email="ops@example.com", password=testing.PASSWORD)
