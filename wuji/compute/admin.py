@@ -1,13 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, Sum
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wuji.audit.choices import Channel
 from wuji.core import clock
 from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page, client_ip
 
-from . import migration, nodes
+from . import console, migration, nodes
 from .choices import MigrationScope, VmState
 from .models import MigrationItem, MigrationPlan, Node, Server, ServerPush, Snapshot
 
@@ -21,8 +27,8 @@ class NodeAdmin(admin.ModelAdmin):
                     "checked_at", "last_error"]
     list_filter = ["region", "virt_type", "is_enabled", "health__is_reachable"]
     list_select_related = ["region", "health"]
-    fields = ["name", "region", "uri", "virt_type", "storage_pool", "vcpus", "memory_mib", "disk_gib",
-              "cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio", "is_enabled"]
+    fields = ["name", "region", "uri", "virt_type", "storage_pool", "console_address", "vcpus", "memory_mib",
+              "disk_gib", "cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio", "is_enabled"]
     actions = ["check_now", "migrate_selected_nodes"]
 
     def get_queryset(self, request):
@@ -115,6 +121,32 @@ class ServerAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("迁移所选服务器到其他宿主机"), permissions=["change"])
     def migrate_selected_servers(self, request, queryset):
         return _migration_action(self, request, queryset, "migrate_selected_servers")
+
+    # --- issue 5: remotevnc — staff console ------------------------------------------------------------------
+
+    def get_urls(self):
+        return [path("<int:pk>/console/", self.admin_site.admin_view(self.console_view),
+                     name="compute_server_console"), *super().get_urls()]
+
+    def console_view(self, request, pk: int):
+        """The portal's console page for staff (admin_view: staff only, never cached), any owner's server.
+
+        Each connection is a recorded instruction (channel staff) with the reason given: a customer's screen
+        is private. A refusal (not running, busy, no console on the node) goes back to the change page."""
+        server = get_object_or_404(Server.objects.select_related("owner"), pk=pk)
+        if not self.has_view_permission(request, server):
+            raise PermissionDenied
+        form = ReasonForm(request.POST if request.method == "POST" else None)
+        issued = None
+        if form.is_bound and form.is_valid():
+            try:
+                issued = console.issue_token(request.user, server, channel=Channel.STAFF, ip=client_ip(request),
+                                             reason=form.cleaned_data["reason"])
+            except console.ConsoleRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return HttpResponseRedirect(reverse("admin:compute_server_change", args=[server.pk]))
+        return TemplateResponse(request, "portal/server_console.html",
+                                {"server": server, "issued": issued, "staff_form": form})
 
 
 # --- issue 5: migration (5.5, 8.6) ------------------------------------------------------------------------

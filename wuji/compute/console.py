@@ -70,26 +70,27 @@ def proxy_url(token: str) -> str:
     return f"{settings.WUJI_CONSOLE_URL}?token={token}"
 
 
-def issue_token(user, server: Server, *, channel: str, ip: str | None) -> IssuedToken:
+def issue_token(user, server: Server, *, channel: str, ip: str | None, reason: str = "") -> IssuedToken:
     """Grant `user` one console connection to `server` within 60 s, or refuse with a clear reason.
 
     Raises Server.DoesNotExist across the owner boundary (the caller shows 404) and ConsoleRefused when the
     server is not running, has an operation in flight or sits on a node without consoles; a refusal is
-    recorded like any other instruction.
+    recorded like any other instruction. Staff opening a customer's screen give a `reason`, recorded with it.
     """
     if not may_open(user, server):
         raise Server.DoesNotExist
-    reason = _refusal_reason(server)
-    if reason is not None:
+    params = {"reason": reason} if reason else None
+    refusal = _refusal_reason(server)
+    if refusal is not None:
         audit.record(actor=user, owner=server.owner, channel=channel, action="server.console", target=server,
-                     ip=ip, result=Result.REFUSED, detail=str(reason))
-        raise reason
+                     params=params, ip=ip, result=Result.REFUSED, detail=str(refusal))
+        raise refusal
     token = secrets.token_urlsafe(32)
     now = clock.now()
     with transaction.atomic():
         purge_tokens(now)
         instruction = audit.record(actor=user, owner=server.owner, channel=channel, action="server.console",
-                                   target=server, ip=ip)
+                                   target=server, params=params, ip=ip)
         issued = ConsoleToken.objects.create(digest=token_digest(token), user=user, server=server,
                                              instruction=instruction, created_at=now, expires_at=now + TOKEN_TTL)
     return IssuedToken(token=token, expires_at=issued.expires_at, url=proxy_url(token))
@@ -164,8 +165,9 @@ def reachable_host(node_uri: str, listen: str) -> str:
     """The address the proxy dials for a display listening on `listen` on the node at `node_uri`.
 
     A wildcard listen address (0.0.0.0, ::) means "every interface of the node": dial the node's host from
-    its libvirt URI (or loopback for a local URI). Any other address is dialled as the driver reports it; the
-    libvirt driver listens on 127.0.0.1, so a remote node's consoles need a proxy on that node (see 0022).
+    its libvirt URI (or loopback for a local URI). Any other address is dialled as the driver reports it: the
+    libvirt driver makes displays listen on the node's `console_address` (its management-network address;
+    127.0.0.1 for a local node) and reports what the live domain listens on (see 0022).
     """
     try:
         wildcard = ipaddress.ip_address(listen).is_unspecified

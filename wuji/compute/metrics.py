@@ -50,14 +50,15 @@ def collect() -> CollectRun:
 
     The database work does not grow with the number of servers: one query for the servers and their nodes,
     one write. A node that cannot be reached is skipped (its servers get no sample this run)."""
-    by_node: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+    by_node: dict[tuple[str, str, str, str], dict[str, int]] = defaultdict(dict)
     for pk, uuid, *node in Server.objects.filter(vm_state=VmState.ACTIVE, node__isnull=False).values_list(
-            "pk", "uuid", "node__uri", "node__virt_type", "node__storage_pool"):
+            "pk", "uuid", "node__uri", "node__virt_type", "node__storage_pool", "node__console_address"):
         by_node[tuple(node)][str(uuid)] = pk
     run, rows = CollectRun(nodes=len(by_node)), []
-    for (uri, virt_type, pool), servers in by_node.items():
+    for (uri, virt_type, pool, console_address), servers in by_node.items():
         try:
-            stats = get_driver(uri, virt_type=virt_type, pool=pool).get_instance_stats(list(servers))
+            driver = get_driver(uri, virt_type=virt_type, pool=pool, console_address=console_address)
+            stats = driver.get_instance_stats(list(servers))
         except DriverError as exc:
             log.warning("metrics: node %s unreachable: %s", uri, getattr(exc, "detail", None) or exc)
             run.failed_nodes += 1

@@ -18,7 +18,7 @@ from .choices import (
     TaskState,
     VmState,
 )
-from .validators import validate_libvirt_uri
+from .validators import validate_console_address, validate_libvirt_uri
 
 RATIO_VALIDATORS = [MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("64"))]
 
@@ -44,6 +44,11 @@ class Node(models.Model):
         default="qemu",
     )
     storage_pool = models.CharField(verbose_name=_("storage pool"), max_length=64, default="default")
+    console_address = models.GenericIPAddressField(
+        verbose_name=_("console listen address"), default="127.0.0.1", validators=[validate_console_address],
+        help_text=_("节点管理网络上的地址，新建服务器的 VNC 显示监听于此，控制台代理须能连到它；只能是本机或内网地址，"
+                    "不得是公网地址。本机节点用 127.0.0.1。"),
+    )
     vcpus = models.PositiveIntegerField(verbose_name=_("vCPU capacity"))
     memory_mib = models.PositiveIntegerField(verbose_name=_("memory capacity (MiB)"))
     disk_gib = models.PositiveIntegerField(verbose_name=_("disk capacity (GiB)"))

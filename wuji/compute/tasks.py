@@ -37,7 +37,8 @@ ROOT_USER = "root"
 
 
 def driver_for(node: Node):
-    return get_driver(node.uri, virt_type=node.virt_type, pool=node.storage_pool)
+    return get_driver(node.uri, virt_type=node.virt_type, pool=node.storage_pool,
+                      console_address=node.console_address)
 
 
 def instance_spec(server: Server, image: Image, password: str | None,

@@ -1,9 +1,10 @@
 """Hypervisor drivers (plain Python, no Django).
 
-``get_driver(node.uri, node.virt_type, node.pool)`` is the only way services and
-tasks obtain a driver: ``fake://...`` gives the in-memory FakeDriver (one world
-per URI per process), anything else the LibvirtDriver. Drivers are cached per
-process, so a node's libvirt connection is opened once and reused.
+``get_driver(node.uri, node.virt_type, node.pool, node.console_address)`` (through
+``tasks.driver_for(node)``) is the only way services and tasks obtain a driver:
+``fake://...`` gives the in-memory FakeDriver (one world per URI per process),
+anything else the LibvirtDriver. Drivers are cached per process and per node
+settings, so a node's libvirt connection is opened once and reused.
 """
 
 from __future__ import annotations
@@ -55,13 +56,14 @@ __all__ = [
     "reset_fake_drivers",
 ]
 
-_drivers: dict[tuple[str, str, str], ComputeDriver] = {}
+_drivers: dict[tuple[str, str, str, str], ComputeDriver] = {}
 _lock = threading.Lock()
 
 
-def get_driver(uri: str, virt_type: str = "qemu", pool: str = "default") -> ComputeDriver:
-    """The process-wide driver for a node, created on first use."""
-    key = (uri, virt_type, pool)
+def get_driver(uri: str, virt_type: str = "qemu", pool: str = "default",
+               console_address: str = "127.0.0.1") -> ComputeDriver:
+    """The process-wide driver for a node's settings, created on first use (changed settings: a new one)."""
+    key = (uri, virt_type, pool, console_address)
     with _lock:
         driver = _drivers.get(key)
         if driver is None:
@@ -72,7 +74,7 @@ def get_driver(uri: str, virt_type: str = "qemu", pool: str = "default") -> Comp
             else:
                 from .libvirt import LibvirtDriver  # imports the libvirt binding
 
-                driver = LibvirtDriver(uri, virt_type=virt_type, pool=pool)
+                driver = LibvirtDriver(uri, virt_type=virt_type, pool=pool, console_address=console_address)
             _drivers[key] = driver
         return driver
 

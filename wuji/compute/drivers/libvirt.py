@@ -4,10 +4,12 @@ domain wrapper (:class:`Guest`), typed XML builders, and the driver itself.
 Naming on the node: domain ``wuji-<uuid>``; disk ``<uuid>.qcow2`` in the
 configured storage pool, a qcow2 overlay whose backing store is the image
 volume. Guests are built without a network interface (tests must never send
-traffic to a guest), with a VNC display on 127.0.0.1 and a serial console on a
-pty, logged to ``<serial_log_dir>/wuji-<uuid>.serial.log`` on a real qemu
-``/system`` node. Binding a public IP later adds an interface on the isolated
-network ``wuji-public`` on real nodes (metadata only on ``test:///default``).
+traffic to a guest), with a VNC display on the node's console address (127.0.0.1
+by default; a remote node's management-network address, so the console proxy can
+reach it) and a serial console on a pty, logged to
+``<serial_log_dir>/wuji-<uuid>.serial.log`` on a real qemu ``/system`` node.
+Binding a public IP later adds an interface on the isolated network
+``wuji-public`` on real nodes (metadata only on ``test:///default``).
 An image with a kernel volume is booted directly (``<os><kernel/><initrd/>
 <cmdline/>``, paths of volumes in the same pool); the others boot their disk
 through the firmware.
@@ -37,6 +39,7 @@ their metadata with it.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 import time
@@ -467,6 +470,8 @@ class Guest:
         return InstanceInfo(self.uuid, self.map_state(state), vcpus, max_kib // 1024, cpu_ns)
 
     def vnc_address(self) -> tuple[str, int] | None:
+        """From the live XML: where the running display listens (a domain keeps the address it was defined
+        with, even after the node's console address changes)."""
         gfx = ET.fromstring(self.dom.XMLDesc(0)).find("./devices/graphics[@type='vnc']")
         if gfx is None or int(gfx.get("port", "-1")) <= 0:
             return None
@@ -491,13 +496,15 @@ class Guest:
 
 
 class LibvirtDriver(ComputeDriver):
-    """A libvirt node. ``virt_type`` ("qemu" or "kvm") is a node setting, never guessed."""
+    """A libvirt node. ``virt_type`` ("qemu" or "kvm") is a node setting, never guessed; so is
+    ``console_address``, where new domains' VNC displays listen (the Node model refuses public addresses)."""
 
     def __init__(
         self,
         uri: str,
         virt_type: str = "qemu",
         pool: str = "default",
+        console_address: str = "127.0.0.1",
         serial_log_dir: str | None = None,
         poll_interval: float = 0.5,
     ) -> None:
@@ -506,6 +513,7 @@ class LibvirtDriver(ComputeDriver):
         if virt_type not in ("qemu", "kvm"):
             raise ValueError(f"virt_type must be 'qemu' or 'kvm', not {virt_type!r}")
         self.uri, self.virt_type, self.pool = uri, virt_type, pool
+        self.console_address = str(ipaddress.ip_address(console_address))  # ValueError unless an IP address
         self.host = Host(uri)
         self.poll_interval = poll_interval
         parsed = urlparse(uri)
@@ -615,7 +623,7 @@ class LibvirtDriver(ComputeDriver):
             memory_mib=spec.memory_mib,
             disk=DiskConfig(disk_path),
             serial=SerialConfig(log_file),
-            graphics=VncConfig(),
+            graphics=VncConfig(self.console_address),
             kernel=boot,
         )
 

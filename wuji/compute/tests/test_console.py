@@ -5,11 +5,17 @@ import datetime as dt
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.urls import reverse
 
+from wuji.accounts import services as accounts
 from wuji.audit.models import Instruction
 from wuji.compute import console
 from wuji.compute.choices import Operation, TaskState
+from wuji.compute.drivers import get_driver
 from wuji.compute.models import ConsoleToken, Node, Server
+from wuji.compute.tasks import driver_for
+from wuji.compute.validators import validate_console_address
 from wuji.core import crypto, testing
 
 from .test_operations import active_server, fake, operate
@@ -161,3 +167,79 @@ def test_issuing_purges_tokens_long_expired(server):
 ])
 def test_the_display_address_the_proxy_dials(uri, listen, expected):
     assert console.reachable_host(uri, listen) == expected
+
+
+# --- issue 5: remotevnc — the node's console address, the staff console ------------------------------------
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.10", "::1", "fd12:3456::1"])
+def test_a_node_console_address_on_a_management_network_is_accepted(address):
+    validate_console_address(address)
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "203.0.113.9", "172.32.0.1", "0.0.0.0", "::", "2400:3200::1"])
+def test_a_public_or_wildcard_console_address_is_refused(catalogue, address):
+    node = Node(name="remote", region=catalogue["region"], uri="qemu+ssh://root@node1/system", vcpus=8,
+                memory_mib=8192, disk_gib=100, console_address=address)
+    with pytest.raises(ValidationError, match="不得暴露在公网上") as refused:
+        node.full_clean()
+    assert set(refused.value.message_dict) == {"console_address"}
+
+
+def test_the_node_settings_reach_the_driver(catalogue):
+    node = Node.objects.get(uri=testing.FAKE_NODE_URI)
+    node.console_address = "10.0.0.7"
+    assert driver_for(node) is get_driver(node.uri, node.virt_type, node.storage_pool, "10.0.0.7")
+    assert driver_for(node) is not get_driver(node.uri, node.virt_type, node.storage_pool)
+
+
+@pytest.fixture
+def staff_client(client, catalogue):
+    accounts.create_staff(email="root@example.com", password=testing.PASSWORD)
+    client.login(email="root@example.com", password=testing.PASSWORD)
+    return client
+
+
+def staff_console_url(server) -> str:
+    return reverse("admin:compute_server_console", args=[server.pk])
+
+
+def test_staff_open_a_customers_console_from_the_admin_with_a_reason(server, staff_client):
+    change_page = staff_client.get(reverse("admin:compute_server_change", args=[server.pk]))
+    assert staff_console_url(server).encode() in change_page.content
+    page = staff_client.get(staff_console_url(server))
+    assert page.status_code == 200 and b'name="reason"' in page.content and not ConsoleToken.objects.exists()
+    assert staff_client.post(staff_console_url(server)).status_code == 200  # no reason: nothing issued
+    assert not ConsoleToken.objects.exists()
+    page = staff_client.post(staff_console_url(server), {"reason": "客户工单 #42：系统无法启动"})
+    grant = ConsoleToken.objects.select_related("user", "instruction").get()
+    assert grant.user.email == "root@example.com" and grant.server == server
+    assert (grant.instruction.channel, grant.instruction.owner, grant.instruction.params) == (
+        "staff", server.owner, {"reason": "客户工单 #42：系统无法启动"})
+    assert page.context["issued"].url.encode() in page.content
+    assert page.headers["Cache-Control"].startswith("max-age=0")  # the page carries a token
+    assert console.redeem(page.context["issued"].token).server_id == server.pk
+
+
+def test_a_refused_staff_console_returns_to_the_server(server, staff_client):
+    operate(server, Operation.STOP)
+    testing.run_tasks()
+    response = staff_client.post(staff_console_url(server), {"reason": "检查"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("admin:compute_server_change", args=[server.pk])
+    assert "运行中时" in response.content.decode() and not ConsoleToken.objects.exists()
+    assert Instruction.objects.get(action="server.console").params == {"reason": "检查"}
+
+
+def test_the_staff_console_is_for_staff_only(server, client, other_customer):
+    client.force_login(other_customer)
+    for response in (client.get(staff_console_url(server)), client.post(staff_console_url(server), {"reason": "x"})):
+        assert response.status_code == 302 and response.url.startswith(reverse("admin:login"))
+    clerk = get_user_model().objects.create_user(email="clerk@example.com", password=None, is_staff=True)
+    client.force_login(clerk)  # staff without the permission to view servers
+    assert client.post(staff_console_url(server), {"reason": "x"}).status_code == 403
+    assert not ConsoleToken.objects.exists() and not Instruction.objects.filter(action="server.console").exists()
+
+
+def test_the_portal_console_stays_owner_only_for_staff(server, staff_client):
+    response = staff_client.post(reverse("portal:server_console", args=[server.pk]))
+    assert response.status_code == 404 and not ConsoleToken.objects.exists()

@@ -118,10 +118,10 @@ class FakeLeg(Leg):
 
 
 class LibvirtLeg(Leg):
-    def __init__(self, uri: str, pool: str, shutdown_timeout: float) -> None:
+    def __init__(self, uri: str, pool: str, shutdown_timeout: float, console_address: str = "127.0.0.1") -> None:
         from wuji.compute.drivers.libvirt import LibvirtDriver
 
-        driver = LibvirtDriver(uri, virt_type="qemu", pool=pool, poll_interval=0.1)
+        driver = LibvirtDriver(uri, virt_type="qemu", pool=pool, console_address=console_address, poll_interval=0.1)
         for image in IMAGES:
             driver.ensure_image_volume(image, 1)
         super().__init__(driver)
@@ -575,6 +575,11 @@ def test_xml_builders_render_the_safety_rules() -> None:
     assert vol.find("./backingStore/format").get("type") == "raw"  # type: ignore[union-attr]
 
 
+def test_xml_builder_listens_on_the_given_console_address() -> None:
+    gfx = VncConfig("10.20.0.5").element()
+    assert (gfx.get("listen"), gfx.find("listen").get("address")) == ("10.20.0.5", "10.20.0.5")  # type: ignore[union-attr]
+
+
 def test_xml_builder_renders_a_direct_kernel_boot() -> None:
     config = DomainConfig(
         "qemu", str(uuid_lib.uuid4()), "k", 1, 128, DiskConfig("/pool/x.qcow2"), SerialConfig(), VncConfig(),
@@ -629,6 +634,19 @@ def test_libvirt_domain_is_built_as_promised(libvirt_leg: LibvirtLeg) -> None:
 
 
 @NEEDS_LIBVIRT
+def test_libvirt_domains_listen_on_the_nodes_console_address(test_node_keepalive: None) -> None:
+    leg = LibvirtLeg("test:///default", "default-pool", shutdown_timeout=5, console_address="fd00:10::5")
+    try:
+        spec = leg.spawn()
+        gfx = ET.fromstring(leg.domain(spec.uuid).XMLDesc(0)).find("./devices/graphics[@type='vnc']")
+        assert gfx is not None and gfx.get("listen") == "fd00:10::5"
+    finally:
+        leg.cleanup()
+    with pytest.raises(ValueError):  # a host name would make libvirt resolve it on the node: addresses only
+        LibvirtLeg("test:///default", "default-pool", shutdown_timeout=5, console_address="node1.internal")
+
+
+@NEEDS_LIBVIRT
 def test_libvirt_spawn_failure_midway_cleans_up(libvirt_leg: LibvirtLeg) -> None:
     # A foreign domain squatting on our domain name makes defineXML fail after the
     # overlay was created: spawn must remove the overlay and leave the squatter alone.
@@ -673,6 +691,8 @@ def test_get_driver_caches_libvirt_drivers_per_node(test_node_keepalive: None) -
     driver = get_driver("test:///default", pool="default-pool")
     assert get_driver("test:///default", pool="default-pool") is driver
     assert get_driver("test:///default", pool="other-pool") is not driver
+    other = get_driver("test:///default", pool="default-pool", console_address="10.0.0.5")
+    assert other is not driver and other.console_address == "10.0.0.5"  # type: ignore[attr-defined]
     assert driver.get_host_stats().hypervisor == "TEST"
 
 
