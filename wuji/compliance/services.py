@@ -1,5 +1,7 @@
-"""Compliance services: the only writers of ICP filings. The customer's form arrives with issue 6; staff review
-in the console; network's edge export reads the approved ones."""
+"""Compliance services: the only writers of ICP filings and of the disclosure register (5.2). The customer's
+filing form arrives with issue 6; staff review in the console; network's edge export reads the approved ones."""
+
+import hashlib
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -7,9 +9,11 @@ from django.utils.translation import gettext as _
 
 from wuji.audit import services as audit
 from wuji.core import clock
+from wuji.core.private_files import decrypted_bytes, encrypted_file
 
-from .choices import FilingStatus
-from .models import IcpFiling
+from . import disclosure_export
+from .choices import DisclosureStatus, FilingStatus
+from .models import Disclosure, IcpFiling
 
 
 class ReviewRefused(Exception):
@@ -60,3 +64,93 @@ def approved_filings(*, mainland_only: bool = True):
     """Approved filings (with their servers), for the edge's allow-list: only mainland regions need them."""
     filings = IcpFiling.objects.filter(status=FilingStatus.APPROVED).select_related("server")
     return filings.filter(server__region__is_mainland=True) if mainland_only else filings
+
+
+# --- Disclosure register (5.2) ------------------------------------------------------------------------------
+
+
+class DisclosureRefused(Exception):
+    """The decision is not allowed (own request, or already decided); nothing changed."""
+
+
+def _required_reason(reason: str, message: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": message})
+    return reason
+
+
+def _disclosure_params(disclosure: Disclosure, **extra) -> dict:
+    return {"legal_basis": disclosure.legal_basis, "requester": disclosure.requester,
+            "reference": disclosure.request_reference, "categories": disclosure.categories, **extra}
+
+
+def request_disclosure(disclosure: Disclosure, *, actor, ip: str | None = None) -> Disclosure:
+    """Record a staff request to disclose a user's data (built unsaved from the console form), waiting for a
+    second staff member's approval. Raises ValidationError (legal basis, requester, categories…); nothing is
+    saved then."""
+    disclosure.status = DisclosureStatus.REQUESTED
+    disclosure.requested_by = actor
+    disclosure.requested_at = clock.now()
+    disclosure.full_clean()
+    with transaction.atomic():
+        disclosure.save()
+        audit.record(actor=actor, owner=disclosure.subject, channel="staff", action="disclosure.request",
+                     target=disclosure, params=_disclosure_params(disclosure, purpose=disclosure.purpose), ip=ip)
+    return disclosure
+
+
+def _refuse_unless_open(disclosure: Disclosure) -> None:
+    if disclosure.status != DisclosureStatus.REQUESTED:
+        raise DisclosureRefused(_("该披露申请已审批过，未重复处理。"))
+
+
+def approve_disclosure(disclosure: Disclosure, *, actor, reason: str, ip: str | None = None) -> Disclosure:
+    """A second staff member approves: the platform generates the export now, stores it encrypted and records its
+    SHA-256. The requester can never approve their own request (four eyes)."""
+    reason = _required_reason(reason, _("请填写审批意见。"))
+    if disclosure.requested_by_id == actor.pk:
+        raise DisclosureRefused(_("不能审批自己提出的披露申请，须由另一名工作人员审批。"))
+    _refuse_unless_open(disclosure)
+    content = disclosure_export.build(disclosure)
+    digest = hashlib.sha256(content).hexdigest()
+    stored = disclosure.export.storage.save(
+        disclosure.export.field.generate_filename(disclosure, f"disclosure-{disclosure.pk}.json.enc"),
+        encrypted_file(content))
+    with transaction.atomic():
+        decided = Disclosure.objects.filter(pk=disclosure.pk, status=DisclosureStatus.REQUESTED).update(
+            status=DisclosureStatus.APPROVED, decided_by=actor, decided_at=clock.now(), decision_reason=reason,
+            export=stored, export_sha256=digest)
+        if decided:
+            audit.record(actor=actor, owner=disclosure.subject, channel="staff", action="disclosure.approve",
+                         target=disclosure, params=_disclosure_params(disclosure, reason=reason, sha256=digest),
+                         ip=ip)
+    if not decided:  # someone decided first: their outcome stands, this export never existed
+        disclosure.export.storage.delete(stored)
+        raise DisclosureRefused(_("该披露申请已审批过，未重复处理。"))
+    disclosure.refresh_from_db()
+    return disclosure
+
+
+def reject_disclosure(disclosure: Disclosure, *, actor, reason: str, ip: str | None = None) -> Disclosure:
+    """Staff refuse the request (no export is generated); the reason stays in the register."""
+    reason = _required_reason(reason, _("驳回披露申请须填写原因。"))
+    _refuse_unless_open(disclosure)
+    with transaction.atomic():
+        decided = Disclosure.objects.filter(pk=disclosure.pk, status=DisclosureStatus.REQUESTED).update(
+            status=DisclosureStatus.REJECTED, decided_by=actor, decided_at=clock.now(), decision_reason=reason)
+        if not decided:
+            raise DisclosureRefused(_("该披露申请已审批过，未重复处理。"))
+        audit.record(actor=actor, owner=disclosure.subject, channel="staff", action="disclosure.reject",
+                     target=disclosure, params=_disclosure_params(disclosure, reason=reason), ip=ip)
+    disclosure.refresh_from_db()
+    return disclosure
+
+
+def export_of(disclosure: Disclosure, *, staff, reason: str, ip: str | None = None) -> bytes:
+    """The export's plain bytes, for the register's download only; each read is logged as a data access first."""
+    if disclosure.status != DisclosureStatus.APPROVED:
+        raise DisclosureRefused(_("该披露申请尚未批准，没有导出文件。"))
+    audit.record_data_access(staff=staff, subject=disclosure.subject, field="disclosure_export",
+                             reason=_required_reason(reason, _("请填写下载原因。")), target=disclosure, ip=ip)
+    return decrypted_bytes(disclosure.export)
