@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(libvirt-dev pkg-config libvirt0 qemu-system-x86 qemu-utils libvirt-daemon-system
-          libvirt-daemon-system-sysv dnsmasq-base chromium)
+          libvirt-daemon-system-sysv dnsmasq-base chromium postgresql-client)
 POOL_NAME=default
 POOL_DIR=/var/lib/libvirt/images
 

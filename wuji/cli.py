@@ -1,6 +1,7 @@
 """The `wuji` command: Django's management commands under the platform's name.
 
-`wuji serve`, `wuji worker`, `wuji scheduler`, `wuji ledger verify`, `wuji audit verify`, `wuji demo`…
+`wuji serve`, `wuji worker`, `wuji scheduler`, `wuji ledger verify`, `wuji audit verify`, `wuji backup`,
+`wuji restore`, `wuji demo`…
 """
 
 import os

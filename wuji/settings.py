@@ -447,3 +447,10 @@ WUJI_CONSOLE_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("WUJI_CONSOLE_
 WUJI_BLACKHOLE_HOURS = float(os.environ.get("WUJI_BLACKHOLE_HOURS", "24"))
 # Shared token the edge presents to fetch the ICP allow-list (/edge/icp-allowlist.json); unset = no endpoint.
 WUJI_EDGE_TOKEN = os.environ.get("WUJI_EDGE_TOKEN", "")
+
+# --- issue 6: backup
+# `wuji backup` writes here (a relative path is under the project); `wuji restore` reads any path given.
+WUJI_BACKUP_DIR = Path(os.environ.get("WUJI_BACKUP_DIR", VAR_DIR / "backups"))
+# Copies each backup file and its manifest to another host, e.g. "rsync {path} backup-host:/srv/wuji/";
+# run once per file, split with shlex, no shell; empty = keep local only.
+WUJI_BACKUP_COPY_COMMAND = os.environ.get("WUJI_BACKUP_COPY_COMMAND", "")
