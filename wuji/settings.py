@@ -317,6 +317,11 @@ WUJI_STEP_UP = {
 # --- issue 5: ops
 # Resetting a server's root password is as sensitive as a reinstall (whoever has it owns the machine).
 WUJI_STEP_UP["reset_password"] = {"within_minutes": 10, "factors": ["password", "totp", "sms", "email"]}
+# --- issue 6: datarights
+# A download of all one's data is what a thief of the session would want most (decision 0031).
+WUJI_STEP_UP["data_export"] = {"within_minutes": 10, "factors": ["password", "totp", "sms", "email"]}
+# Cancelling the account cannot be undone by the user, so the verification must be fresh (5 minutes).
+WUJI_STEP_UP["account_cancel"] = {"within_minutes": 5, "factors": ["password", "totp", "sms", "email"]}
 
 # --- Money ----------------------------------------------------------------------------------------
 # Billing: subscriptions, renewals, upgrades, expiry lifecycle.

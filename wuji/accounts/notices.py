@@ -92,3 +92,17 @@ CONTACT_RESOLVED = declare(Event(
     channels=EVERY_CHANNEL,
     mandatory=True,
 ))
+
+ACCOUNT_CANCELLED = declare(Event(
+    code="accounts.account_cancelled",
+    subject_zh="您的武极云账户已注销",
+    body_zh="根据您的申请，您的账户已于 {{ time }} 注销：账户已停用，所有登录会话已结束，所有 API 密钥已吊销。"
+            "依照法律规定，您的实名信息、交易与账务记录及操作记录将继续保存至法定期限届满。如非本人操作，请立即联系客服。",
+    subject_en="Your Wuji Cloud account has been cancelled",
+    body_en="As you requested, your account was cancelled at {{ time }}: it is deactivated, every session has been "
+            "ended and every API key revoked. As the law requires, your real-name information, transaction and "
+            "ledger records and instruction records are kept until the statutory period ends. If you did not "
+            "request this, contact support at once.",
+    channels=EVERY_CHANNEL,
+    mandatory=True,
+))

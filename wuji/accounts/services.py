@@ -14,6 +14,7 @@ from wuji.core import clock
 from wuji.ledger import services as ledger
 
 from . import contacts
+from .cancellation import CancellationRefused, cancel_account, obstacles  # noqa: F401
 from .choices import ContactKind, Factor, LoginEvent
 from .security import (  # noqa: F401 — the accounts API is services.*
     AccountError,

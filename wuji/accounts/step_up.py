@@ -24,6 +24,8 @@ OPERATION_LABELS = {
     "withdrawal": gettext_lazy("提现"),
     "server_push": gettext_lazy("转移服务器"),
     "security_question": gettext_lazy("设置密保问题"),
+    "data_export": gettext_lazy("下载我的数据"),
+    "account_cancel": gettext_lazy("注销账户"),
 }
 MFA_TYPES = {"totp": Factor.TOTP, "webauthn": "webauthn", "recovery_codes": "recovery_code"}
 STEP_UP_PURPOSE = "step_up"

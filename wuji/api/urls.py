@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 from wuji.compute.api.console import ServerConsoleView
 from wuji.compute.api.migrations import ServerMigrationsView
 
-from . import metrics, snapshots, views
+from . import data_rights, metrics, snapshots, views
 
 app_name = "api"
 
@@ -30,6 +30,9 @@ urlpatterns = [
     path("account/", views.AccountView.as_view(), name="account"),
     path("account/profile/", views.AccountProfileView.as_view(), name="account-profile"),
     path("identity/", include("wuji.identity.api.urls")),
+    # issue 6: datarights
+    path("account/data-export/", data_rights.DataExportView.as_view(), name="account-data-export"),
+    path("account/cancel/", data_rights.AccountCancelView.as_view(), name="account-cancel"),
     # Money: subscriptions, pay-as-you-go servers and freezes (billing); bank transfers, bank accounts and
     # withdrawals (payments); fapiao and contracts (finance).
     path("", include("wuji.billing.api.urls")),

@@ -47,6 +47,11 @@ class ReportForm(forms.Form):
                                  error_messages={"required": _("请勾选确认。")})
 
 
+class CancelAccountForm(forms.Form):
+    confirm = forms.BooleanField(label=_("我已了解注销的后果，确认注销我的账户。"),
+                                 error_messages={"required": _("请勾选确认。")})
+
+
 class RecoverStartForm(forms.Form):
     identifier = forms.CharField(label=_("邮箱或手机号"), max_length=254)
 

@@ -60,6 +60,9 @@ urlpatterns = [
     path("security/login-records/", security.login_records, name="login_records"),
     path("security/report/", security.report_unauthorised, name="report_unauthorised"),
     path("security/verify/", security.step_up, name="step_up"),
+    # issue 6: datarights
+    path("security/my-data/", security.data_export, name="data_export"),
+    path("security/cancel/", security.cancel_account, name="cancel_account"),
     path("recover/", security.recover, name="recover"),
     # Billing: subscriptions
     path("subscriptions/<int:pk>/renew/", subscriptions.renew, name="subscription_renew"),

@@ -7,8 +7,9 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,9 +18,11 @@ from wuji.accounts import contacts, otp
 from wuji.accounts import services as accounts
 from wuji.accounts.choices import Factor, LoginEvent, LoginResult
 from wuji.accounts.security_models import SecurityQuestion
+from wuji.compliance import services as compliance
 
 from ..http import client_ip, paginate
 from ..security_forms import (
+    CancelAccountForm,
     ContactConfirmForm,
     ContactStartForm,
     ProfileForm,
@@ -40,7 +43,6 @@ def _add_errors(form, exc: ValidationError) -> None:
 
 def step_up_redirect(request, exc: accounts.StepUpRequired, next_url: str):
     """Send the user to the verification page; they come back to `next_url` afterwards."""
-    from django.urls import reverse
     from django.utils.http import urlencode
 
     messages.warning(request, str(exc))
@@ -200,6 +202,44 @@ def report_unauthorised(request):
                                     "工作人员审核后会为您解锁。") % {"case": case.pk})
         return redirect("portal:home")
     return render(request, "portal/security/report.html", {"form": form})
+
+
+@login_required
+@require_POST
+def data_export(request):
+    """「我的数据」: download all of one's own data as one JSON file (decision 0031), after step-up verification."""
+    try:
+        factor = accounts.require_step_up(request, "data_export")
+    except accounts.StepUpRequired as exc:
+        return step_up_redirect(request, exc, reverse("portal:security"))
+    except accounts.StepUpFailed as exc:
+        messages.error(request, str(exc))
+        return redirect("portal:security")
+    content = compliance.export_own_data(request.user, factor=factor, channel="web", ip=client_ip(request))
+    response = HttpResponse(content, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="wuji-my-data-{request.user.pk}.json"'
+    return response
+
+
+@login_required
+def cancel_account(request):
+    """注销账户 (decision 0031): the consequences and what still stands in the way; with the box ticked and step-up
+    verification passed, the account is cancelled and this session ends."""
+    form = CancelAccountForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            factor = accounts.require_step_up(request, "account_cancel")
+            accounts.cancel_account(request.user, factor=factor, channel="web", ip=client_ip(request))
+        except accounts.StepUpRequired as exc:
+            return step_up_redirect(request, exc, reverse("portal:cancel_account"))
+        except (accounts.StepUpFailed, accounts.CancellationRefused) as exc:
+            messages.error(request, str(exc))
+        else:
+            logout(request)
+            messages.success(request, _("您的账户已注销。"))
+            return redirect("portal:home")
+    return render(request, "portal/security/cancel.html", {
+        "form": form, "obstacles": accounts.obstacles(request.user)})
 
 
 def _safe_next(request, default: str) -> str:
