@@ -27,46 +27,60 @@ class CancellationRefused(Exception):
         super().__init__(" ".join(reasons))
 
 
-def _money_reasons(user, *, lock: bool) -> list[str]:
+def _money_obstacles(user, *, lock: bool) -> dict[str, list[str]]:
     from wuji.billing import freezes
     from wuji.ledger import services as ledger
 
     money = ledger.balances(user, lock=lock)
-    reasons = []
-    if money["cash"] > 0 or money["gift"] > 0:
-        reasons.append(_("账户仍有余额（现金 %(cash)s，赠送金 %(gift)s）。请先提现或用完余额。")
-                       % {"cash": format_cny(money["cash"]), "gift": format_cny(money["gift"])})
+    found = {}
+    held = [label % {"amount": format_cny(money[kind])}
+            for kind, label in (("cash", _("现金 %(amount)s")), ("gift", _("赠送金 %(amount)s"))) if money[kind] > 0]
+    if held:
+        found["balance"] = [_("账户仍有余额：%(items)s。请先提现（或办理退款）、用完赠送金后再注销。")
+                            % {"items": "、".join(held)}]
     if money["frozen"] > 0 or freezes.has_open_freeze(user):
-        reasons.append(_("账户有资金被冻结（%(frozen)s），须待冻结处理完毕。")
-                       % {"frozen": format_cny(money["frozen"])})
-    return reasons
+        found["frozen"] = [_("账户有资金被冻结（%(frozen)s），须待冻结处理完毕。")
+                           % {"frozen": format_cny(money["frozen"])}]
+    return found
 
 
-def _service_reasons(user) -> list[str]:
+def _service_obstacles(user) -> dict[str, list[str]]:
     from wuji.compute import services as compute
+    from wuji.compute.choices import VmState
     from wuji.finance import services as finance
     from wuji.payments import withdrawals
     from wuji.payments.choices import WithdrawalStatus
 
-    reasons = []
-    servers = compute.servers_of(user).count()
+    found = {}
+    servers = list(compute.servers_of(user).order_by("pk").values_list("name", "vm_state"))
     if servers:
-        reasons.append(_("账户仍有 %(n)d 台服务器未释放。请先释放服务器。") % {"n": servers})
+        found["servers"] = [_("账户仍有 %(n)d 台服务器未释放：%(items)s。请先释放服务器。") % {
+            "n": len(servers), "items": "、".join(f"{name}（{VmState.label(state)}）" for name, state in servers)}]
+    invoices = []
     if finance.has_open_applications(user):
-        reasons.append(_("账户有待处理的发票或合同申请。请等待处理完毕或撤销申请。"))
+        invoices.append(_("账户有待处理的发票或合同申请。请等待处理完毕或撤销申请。"))
     debt = finance.invoice_debt_fen(user)
     if debt > 0:
-        reasons.append(_("账户存在欠票 %(debt)s（已开发票金额超过实际消费），须先冲红或补足。")
-                       % {"debt": format_cny(debt)})
+        invoices.append(_("账户存在欠票 %(debt)s（已开发票金额超过实际消费），须先冲红或补足。")
+                        % {"debt": format_cny(debt)})
+    if invoices:
+        found["invoices"] = invoices
     if withdrawals.withdrawals_of(user).filter(status__in=WithdrawalStatus.OPEN).exists():
-        reasons.append(_("账户有处理中的提现。请等待提现完成或撤销。"))
-    return reasons
+        found["withdrawals"] = [_("账户有处理中的提现。请等待提现完成或撤销。")]
+    return found
+
+
+def obstacles_by_field(user, *, lock: bool = False) -> dict[str, list[str]]:
+    """What still ties the account to money or service, as field → Chinese reasons (empty when it may be
+    cancelled): `balance`, `frozen`, `servers`, `invoices`, `withdrawals`. The one rule for both the user's own
+    cancellation and staff cancelling a membership (2.1.3). `lock=True` inside a transaction holds the balances
+    still until the caller commits, so no money arrives between the check and the cancellation."""
+    return _money_obstacles(user, lock=lock) | _service_obstacles(user)
 
 
 def obstacles(user, *, lock: bool = False) -> list[str]:
-    """Why the account cannot be cancelled now (empty when it can). `lock=True` inside a transaction holds the
-    balances still until the caller commits, so no money arrives between the check and the cancellation."""
-    return _money_reasons(user, lock=lock) + _service_reasons(user)
+    """`obstacles_by_field` as one list of reasons, in a stable order."""
+    return [reason for reasons in obstacles_by_field(user, lock=lock).values() for reason in reasons]
 
 
 def cancel_account(user, *, factor: str, channel: str, ip: str | None = None) -> None:

@@ -13,12 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from wuji.audit import services as audit
-from wuji.compute import services as compute
-from wuji.compute.choices import VmState
 from wuji.core import clock, crypto
-from wuji.core.money import format_cny
-from wuji.ledger import services as ledger
-from wuji.ledger.choices import AccountKind
 from wuji.notifications import services as notifications
 
 from . import notices, validators
@@ -419,35 +414,21 @@ def lift_restriction(flag: FalseInformationFlag, staff, reason: str, *, ip: str 
     return flag
 
 
-def _leftovers(user, *, lock: bool) -> dict[str, list[str]]:
-    """What still ties the account to money or service: field → messages (empty when it may be cancelled)."""
-    left = {}
-    money = ledger.balances(user, lock=lock)
-    labels = {AccountKind.CASH: _("现金余额"), AccountKind.GIFT: _("赠送金余额"), AccountKind.FROZEN: _("冻结金额")}
-    held = [f"{labels[kind]} {format_cny(money[kind])}" for kind in AccountKind.CUSTOMER_KINDS if money[kind] > 0]
-    if held:
-        left["balance"] = [_("账户仍有余额未结清：%(items)s。请先办理退款或提现，结清后再注销。")
-                           % {"items": "、".join(held)}]
-    servers = list(compute.servers_of(user).order_by("pk").values_list("name", "vm_state"))
-    if servers:
-        left["servers"] = [_("账户仍有 %(n)s 台服务器未释放：%(items)s。请先释放服务器，再注销。") % {
-            "n": len(servers), "items": "、".join(f"{name}（{VmState.label(state)}）" for name, state in servers)}]
-    return left
-
-
 def cancel_membership(user, staff, reason: str, ip: str | None = None) -> FalseInformationFlag:
     """Staff cancel the membership and end service (2.1.3) of an account whose false real-name information
     was not corrected by the deadline — i.e. it has a flag in `restricted` (see `restrict_overdue`).
 
     Refused (ValidationError keyed by field, nothing written) without a reason (`reason`), without such a flag
-    (`user`), and — the normal money and service rules — while the account still holds money (`balance`:
-    cash, gift or frozen above zero) or a server that is not released (`servers`); the message lists what is
-    left. Staff settle those first through the money and compute services (refund or withdrawal, release);
-    issue 4 will automate that settlement. Then, in one transaction: the account is deactivated
+    (`user`), and while anything ties the account to money or service — the same rule as the user's own
+    cancellation (`wuji.accounts.cancellation.obstacles_by_field`: balance, frozen funds, servers, fapiao and
+    contract applications or invoice debt, withdrawals in progress); the message lists what is left. Staff
+    settle those first through the money and compute services (refund or withdrawal, release).
+    Then, in one transaction: the account is deactivated
     (`is_active=False`), every session ended and every API key revoked (the same functions as the 2.2.1
     lock-down), the flag becomes `cancelled` with who, when and why, the instruction is recorded
     (`account.cancel_membership`, channel staff) and the user gets a mandatory notice, by e-mail too.
     """
+    from wuji.accounts import cancellation
     from wuji.accounts import services as accounts
 
     reason = (reason or "").strip()
@@ -460,7 +441,7 @@ def cancel_membership(user, staff, reason: str, ip: str | None = None) -> FalseI
                 .filter(user=locked, status=FlagStatus.RESTRICTED).order_by("created_at", "pk").first())
         if flag is None or not locked.is_active:
             raise ValidationError({"user": [_("只有虚假信息逾期未更正、已被限制使用的账户才能注销会员资格。")]})
-        left = _leftovers(locked, lock=True)
+        left = cancellation.obstacles_by_field(locked, lock=True)
         if left:
             raise ValidationError(left)
         now = clock.now()

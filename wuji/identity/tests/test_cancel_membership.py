@@ -74,7 +74,7 @@ def test_refused_while_cash_remains(customer, reviewer):
     restrict(customer, reviewer)
     errors = refusal(customer, reviewer)
     assert set(errors) == {"balance"}
-    assert "现金余额 ¥100.00" in errors["balance"][0] and "退款或提现" in errors["balance"][0]
+    assert "现金 ¥100.00" in errors["balance"][0] and "办理退款" in errors["balance"][0]
 
 
 def test_refused_while_gift_remains(emptied, reviewer):
@@ -85,7 +85,7 @@ def test_refused_while_gift_remains(emptied, reviewer):
     restrict(emptied, reviewer)
     errors = refusal(emptied, reviewer)
     assert set(errors) == {"balance"}
-    assert "赠送金余额 ¥5.00" in errors["balance"][0] and "现金" not in errors["balance"][0]
+    assert "赠送金 ¥5.00" in errors["balance"][0] and "现金" not in errors["balance"][0]
 
 
 def test_refused_while_a_server_is_not_released(catalogue, reviewer):
@@ -166,7 +166,7 @@ def test_console_action_cancels_and_shows_refusals(emptied, customer, reviewer, 
                                        "apply": "1", "reason": "逾期未更正"})
     assert response.status_code == 302
     shown = " ".join(str(m) for m in get_messages(response.wsgi_request))
-    assert "现金余额 ¥100.00" in shown
+    assert "现金 ¥100.00" in shown
     customer.refresh_from_db()
     assert customer.is_active
 
