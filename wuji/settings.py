@@ -1,7 +1,7 @@
 """Django settings for Wuji Cloud.
 
 Operator configuration comes from environment variables (12-factor) with safe embedded defaults that
-run the platform on one machine with SQLite. `wuji check-deploy` (later) refuses unsafe production values.
+run the platform on one machine with SQLite. `wuji check-deploy` refuses unsafe production values.
 """
 
 import os
@@ -160,6 +160,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Production sits behind nginx, which terminates TLS, redirects plain HTTP and says so in X-Forwarded-Proto.
+SECURE_HSTS_SECONDS = int(os.environ.get("WUJI_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("WUJI_HSTS_INCLUDE_SUBDOMAINS", False)
+if env_bool("WUJI_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Fernet keys for secrets at rest (newest first; older keys still decrypt, which allows rotation).
 WUJI_ENCRYPTION_KEYS = [
