@@ -96,8 +96,12 @@ def page(platform_url):
         context = browser.new_context(locale="zh-CN", base_url=platform_url)
         context.set_default_timeout(15_000)
         page = context.new_page()
+        refused = []  # Content Security Policy violations Chromium reports: none on any page
+        page.on("console", lambda message: refused.append(message.text)
+                if "Content Security Policy" in message.text else None)
         try:
             yield page
+            assert refused == []
         finally:
             context.close()
             browser.close()

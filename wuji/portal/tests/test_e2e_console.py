@@ -81,6 +81,9 @@ def test_the_console_page_shows_the_server_screen_connected(server_on_qemu, live
                 context.set_default_timeout(30_000)
                 context.add_cookies([session])
                 page = context.new_page()
+                refused = []  # Content Security Policy violations Chromium reports
+                page.on("console", lambda message: refused.append(message.text)
+                        if "Content Security Policy" in message.text else None)
                 page.goto(f"/servers/{server_on_qemu.pk}/")
                 page.get_by_test_id("open-console").click()
                 status = page.get_by_test_id("console-status")
@@ -91,6 +94,7 @@ def test_the_console_page_shows_the_server_screen_connected(server_on_qemu, live
                 assert canvas.evaluate("c => c.width * c.height") > 0  # the guest's framebuffer arrived
                 page.get_by_test_id("connect-console").click()  # 重新连接: a fresh token, the first is spent
                 expect(status).to_have_text("已连接")
+                assert refused == []
             finally:
                 browser.close()
     assert ConsoleToken.objects.filter(server=server_on_qemu, used_at__isnull=False).count() == 2
