@@ -465,3 +465,24 @@ WUJI_BACKUP_DIR = Path(os.environ.get("WUJI_BACKUP_DIR", VAR_DIR / "backups"))
 # Copies each backup file and its manifest to another host, e.g. "rsync {path} backup-host:/srv/wuji/";
 # run once per file, split with shlex, no shell; empty = keep local only.
 WUJI_BACKUP_COPY_COMMAND = os.environ.get("WUJI_BACKUP_COPY_COMMAND", "")
+
+# issue 6: abuserules
+# Who may restrict and restore account functions (4.5.2.2): staff in these groups, or superusers.
+WUJI_RESTRICTION_ROLES = ("compliance",)
+# Abuse rules over the collected server metrics (4.5.1.9; wuji.compute.abuse_signals, decision 0035). Per rule:
+# `threshold` (mining: CPU %, attack_source: outbound packets/s, attack_target: inbound bits/s), `minutes` the
+# window every point must be at or above it, `max_missing_share` of the window's points that may be missing,
+# and `action` ("none", "warn", "suspend" or "blackhole") suggested to whoever acts on the signal.
+WUJI_ABUSE_RULES = {
+    "mining": {"threshold": float(os.environ.get("WUJI_ABUSE_MINING_CPU_PERCENT", "90")),
+               "minutes": int(float(os.environ.get("WUJI_ABUSE_MINING_HOURS", "6")) * 60),
+               "max_missing_share": 0.05, "action": os.environ.get("WUJI_ABUSE_MINING_ACTION", "warn")},
+    "attack_source": {"threshold": float(os.environ.get("WUJI_ABUSE_ATTACK_SOURCE_PPS", "50000")),
+                      "minutes": int(os.environ.get("WUJI_ABUSE_ATTACK_MINUTES", "5")),
+                      "max_missing_share": 0.0,
+                      "action": os.environ.get("WUJI_ABUSE_ATTACK_SOURCE_ACTION", "suspend")},
+    "attack_target": {"threshold": float(os.environ.get("WUJI_ABUSE_ATTACK_TARGET_BPS", str(10**9))),
+                      "minutes": int(os.environ.get("WUJI_ABUSE_ATTACK_MINUTES", "5")),
+                      "max_missing_share": 0.0,
+                      "action": os.environ.get("WUJI_ABUSE_ATTACK_TARGET_ACTION", "blackhole")},
+}

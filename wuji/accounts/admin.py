@@ -203,3 +203,5 @@ class ContactFlagAdmin(ReadOnlyAdmin):
     @admin.action(description=_("立即执行逾期限制检查"), permissions=["lift"])
     def restrict_overdue_now(self, request, queryset):
         self.message_user(request, _("已限制 %(n)d 个账户。") % {"n": contacts.restrict_overdue()})
+
+from . import admin_restrictions  # noqa: E402,F401  (restrictions of account functions: 4.5.2.2)

@@ -79,3 +79,20 @@ class ContactKind(ChoiceSet):
         (EMAIL, _("电子邮箱")),
         (QQ, _("QQ 号码")),
     )
+
+
+class RestrictedFunction(ChoiceSet):
+    """Account functions staff can restrict selectively (clause 4.5.2.2: 新购、续费等部分或全部功能)."""
+
+    PURCHASE = "purchase"
+    RENEWAL = "renewal"
+    WITHDRAWAL = "withdrawal"
+    API = "api"
+    CHOICES = (
+        (PURCHASE, _("购买新产品或服务"), "red"),
+        (RENEWAL, _("续费（含自动续费）"), "red"),
+        (WITHDRAWAL, _("提现"), "red"),
+        (API, _("API 访问"), "red"),
+    )
+    ENGLISH = {PURCHASE: "new purchases", RENEWAL: "renewals (including automatic renewal)",
+               WITHDRAWAL: "withdrawals", API: "API access"}

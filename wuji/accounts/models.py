@@ -50,4 +50,5 @@ class User(AbstractUser):
 
 from .contact_models import *  # noqa
 from .otp_models import *  # noqa
+from .restriction_models import *  # noqa
 from .security_models import *  # noqa

@@ -106,3 +106,32 @@ ACCOUNT_CANCELLED = declare(Event(
     channels=EVERY_CHANNEL,
     mandatory=True,
 ))
+
+
+# --- Selective restriction of account functions (clause 4.5.2.2) -------------------------------------------
+
+FUNCTIONS_RESTRICTED = declare(Event(
+    code="accounts.functions_restricted",
+    subject_zh="您的武极云账户部分功能已被限制",
+    body_zh="依据用户服务协议第 4.5.2.2 条，您账户的以下功能已于 {{ time }} 被限制：{{ functions }}。"
+            "原因：{{ reason }}。其他功能、已有服务和账户余额不受影响。"
+            "您可在“账户与安全”页面（{{ link }}）查看；如有异议，请提交工单联系客服。",
+    subject_en="Some functions of your Wuji Cloud account are restricted",
+    body_en="Under clause 4.5.2.2 of the agreement, the following functions of your account were restricted at "
+            "{{ time }}: {{ functions_en }}. Reason: {{ reason }}. Other functions, your existing services and your "
+            "balance are not affected. See the Account & security page ({{ link }}); to object, open a support "
+            "ticket.",
+    channels=EVERY_CHANNEL,
+    mandatory=True,
+))
+
+FUNCTION_RESTRICTION_LIFTED = declare(Event(
+    code="accounts.function_restriction_lifted",
+    subject_zh="您的武极云账户功能限制已解除",
+    body_zh="您账户的“{{ function }}”功能限制已于 {{ time }} 解除（{{ reason }}），现已恢复正常使用。",
+    subject_en="A restriction on your Wuji Cloud account has been lifted",
+    body_en="The restriction on {{ function_en }} for your account was lifted at {{ time }} ({{ reason }}); the "
+            "function is available again.",
+    channels=EVERY_CHANNEL,
+    mandatory=True,
+))

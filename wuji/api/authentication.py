@@ -2,7 +2,15 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from wuji.accounts import restrictions
+
 from . import services
+
+
+class FunctionRestrictedError(exceptions.PermissionDenied):
+    """403 `function_restricted`: the key is valid but its owner's API access is restricted (4.5.2.2)."""
+
+    default_code = restrictions.CODE
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -21,6 +29,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = services.authenticate(key_id, secret)
         if key is None:
             raise exceptions.AuthenticationFailed(_("API 密钥无效或已撤销。"))
+        if key.api_restricted:  # read with the key, in the same query (4.5.2.2)
+            restrictions.require(key.owner, restrictions.RestrictedFunction.API, refuse=FunctionRestrictedError)
         request.api_key = key
         return key.owner, key
 

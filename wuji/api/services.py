@@ -6,6 +6,7 @@ import secrets
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from wuji.accounts import restrictions
 from wuji.audit import services as audit
 from wuji.core import clock, crypto
 
@@ -52,7 +53,8 @@ def revoke_key(*, key: ApiKey, actor, ip: str | None, channel: str = "web") -> N
 
 
 def authenticate(key_id: str, secret: str) -> ApiKey | None:
-    key = ApiKey.objects.select_related("owner").filter(key_id=key_id, revoked_at__isnull=True).first()
+    key = (ApiKey.objects.select_related("owner").filter(key_id=key_id, revoked_at__isnull=True)
+           .annotate(api_restricted=restrictions.open_exists("owner", restrictions.RestrictedFunction.API)).first())
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)):
         return None
     if not key.owner.is_active or key.owner.locked_at:  # a locked account's keys fail (clause 2.2.1)

@@ -21,7 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from wuji.accounts import contacts
+from wuji.accounts import contacts, restrictions
 from wuji.audit import services as audit
 from wuji.catalog import services as catalog
 from wuji.compute import services as compute
@@ -102,7 +102,8 @@ def place_payg_order(*, customer, region, plan, image, name: str, idempotency_ke
     try:
         identity.require_verified_for_region(customer, region)
         contacts.require_valid_contacts(customer)
-    except (identity.RealNameRequired, contacts.ContactInvalid) as exc:
+        restrictions.require(customer, restrictions.RestrictedFunction.PURCHASE)
+    except (identity.RealNameRequired, contacts.ContactInvalid, restrictions.FunctionRestricted) as exc:
         raise PurchaseRefused(exc.message, link=exc.link, code=exc.code) from exc
     if not (region.is_active and plan.is_active and image.is_active):
         raise PurchaseRefused(_("所选地域、配置或镜像已下架。"))

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from wuji.accounts import restrictions
 from wuji.audit import services as audit
 from wuji.catalog import services as catalog
 from wuji.catalog.choices import BillingCycle
@@ -218,6 +219,8 @@ def _renew_locked(sub_id: int, *, cycles: int, expected, actor, channel: str, ip
         raise AlreadyRenewed(_("到期时间已变更为 %(end)s，请刷新后确认续费。") % {"end": _local(sub.period_end)})
     if sub.state not in SubscriptionState.LIVE:
         raise RenewalRefused(_("该服务器已释放，无法续费。"), code="released")
+    # Restricted by staff (4.5.2.2): automatic renewals pass here too and are refused the same way.
+    restrictions.require(sub.customer, restrictions.RestrictedFunction.RENEWAL, refuse=RenewalRefused)
     now = clock.now()
     price, per_cycle = renewal_price(sub)
     amount = per_cycle * cycles

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from wuji.accounts import contacts
+from wuji.accounts import contacts, restrictions
 from wuji.audit import services as audit
 from wuji.catalog import services as catalog
 from wuji.catalog.choices import BillingCycle
@@ -76,7 +76,8 @@ def place_order(*, customer, region, plan, image, cycle: str, name: str, idempot
     try:
         identity.require_verified_for_region(customer, region)  # 实名认证 (2.1.2) and restrictions (2.1.3)
         contacts.require_valid_contacts(customer)  # contacts not fixed by their deadline (4.5.1)
-    except (identity.RealNameRequired, contacts.ContactInvalid) as exc:
+        restrictions.require(customer, restrictions.RestrictedFunction.PURCHASE)  # restricted by staff (4.5.2.2)
+    except (identity.RealNameRequired, contacts.ContactInvalid, restrictions.FunctionRestricted) as exc:
         raise PurchaseRefused(exc.message, link=exc.link, code=exc.code) from exc
     if cycle not in BillingCycle.values():
         raise PurchaseRefused(_("不支持的计费周期。"))

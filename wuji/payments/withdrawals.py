@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
+from wuji.accounts import restrictions
 from wuji.audit import services as audit
 from wuji.audit.choices import Channel
 from wuji.core import clock, crypto, money
@@ -176,6 +177,7 @@ def check_withdrawal(customer, amount_fen: int, balances: dict[str, int]) -> int
                                 code="funds_frozen")
     if identity.is_restricted(customer) or getattr(customer, "locked_at", None) or not customer.is_active:
         raise WithdrawalRefused(_("您的账户当前受限，不能提现。"), code="account_restricted")
+    restrictions.require(customer, restrictions.RestrictedFunction.WITHDRAWAL, refuse=WithdrawalRefused)  # 4.5.2.2
     debt = finance.invoice_debt_fen(customer)
     if debt > 0:  # 欠票: fapiao issued for money since refunded must be settled before more money leaves
         raise WithdrawalRefused(
