@@ -459,3 +459,14 @@ WUJI_BACKUP_DIR = Path(os.environ.get("WUJI_BACKUP_DIR", VAR_DIR / "backups"))
 # Copies each backup file and its manifest to another host, e.g. "rsync {path} backup-host:/srv/wuji/";
 # run once per file, split with shlex, no shell; empty = keep local only.
 WUJI_BACKUP_COPY_COMMAND = os.environ.get("WUJI_BACKUP_COPY_COMMAND", "")
+
+# --- issue 6: agreements
+# Agreement revisions (clause 11, decision 0033): published at least this many days before they take effect
+# (never fewer than 7); revision notices go out in batches of this many users per task run. A signed-in
+# customer who has not accepted the version in force is sent to the acceptance page (portal) or refused with
+# 403 `agreement_not_accepted` (API).
+WUJI_AGREEMENT_NOTICE_DAYS = max(7, int(os.environ.get("WUJI_AGREEMENT_NOTICE_DAYS", "7")))
+WUJI_AGREEMENT_NOTICE_BATCH = int(os.environ.get("WUJI_AGREEMENT_NOTICE_BATCH", "500"))
+MIDDLEWARE.insert(MIDDLEWARE.index("wuji.accounts.middleware.LockedAccountMiddleware") + 1,
+                  "wuji.agreements.middleware.AgreementAcceptanceMiddleware")
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"].append("wuji.agreements.api.permissions.AgreementAccepted")
