@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "wuji.accounts.middleware.LockedAccountMiddleware",
+    "wuji.agreements.middleware.AgreementAcceptanceMiddleware",  # clause 11: accept the version in force
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -181,7 +182,8 @@ REST_FRAMEWORK = {
         "wuji.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "wuji.agreements.api.permissions.AgreementAccepted"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
@@ -466,7 +468,7 @@ WUJI_BACKUP_DIR = Path(os.environ.get("WUJI_BACKUP_DIR", VAR_DIR / "backups"))
 # run once per file, split with shlex, no shell; empty = keep local only.
 WUJI_BACKUP_COPY_COMMAND = os.environ.get("WUJI_BACKUP_COPY_COMMAND", "")
 
-# issue 6: abuserules
+# --- issue 6: abuserules
 # Who may restrict and restore account functions (4.5.2.2): staff in these groups, or superusers.
 WUJI_RESTRICTION_ROLES = ("compliance",)
 # Abuse rules over the collected server metrics (4.5.1.9; wuji.compute.abuse_signals, decision 0035). Per rule:
@@ -486,3 +488,11 @@ WUJI_ABUSE_RULES = {
                       "max_missing_share": 0.0,
                       "action": os.environ.get("WUJI_ABUSE_ATTACK_TARGET_ACTION", "blackhole")},
 }
+
+# --- issue 6: agreements
+# Agreement revisions (clause 11, decision 0033): published at least this many days before they take effect
+# (never fewer than 7); revision notices go out in batches of this many users per task run. A signed-in
+# customer who has not accepted the version in force is sent to the acceptance page (portal) or refused with
+# 403 `agreement_not_accepted` (API).
+WUJI_AGREEMENT_NOTICE_DAYS = max(7, int(os.environ.get("WUJI_AGREEMENT_NOTICE_DAYS", "7")))
+WUJI_AGREEMENT_NOTICE_BATCH = int(os.environ.get("WUJI_AGREEMENT_NOTICE_BATCH", "500"))

@@ -7,8 +7,14 @@ from .models import Acceptance, AgreementVersion
 class AgreementVersionAdmin(admin.ModelAdmin):
     list_display = ["version", "title", "published_at", "effective_at"]
 
+    def has_add_permission(self, request):
+        return False  # published with `wuji agreement publish`, which enforces the notice period (clause 11)
+
     def has_change_permission(self, request, obj=None):
         return False  # a published text is never edited; publish a new version instead
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Acceptance)

@@ -1,6 +1,7 @@
 from allauth.account.views import LogoutView
 from django.urls import path
 
+from wuji.agreements import views as agreements
 from wuji.finance import views as finance
 from wuji.identity import views as identity
 
@@ -27,7 +28,10 @@ app_name = "portal"
 
 urlpatterns = [
     path("", accounts.home, name="home"),
-    path("agreement/", accounts.agreement, name="agreement"),
+    # issue 6: agreements
+    path("agreement/", agreements.agreement, name="agreement"),
+    path("agreement/accept/", agreements.accept, name="agreement_accept"),
+    path("agreement/versions/<str:version>/", agreements.version_detail, name="agreement_version"),
     path("register/", accounts.register, name="register"),
     path("login/", accounts.login_redirect, name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),

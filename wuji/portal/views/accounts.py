@@ -1,11 +1,10 @@
-"""Home, the agreement, registration, sign-in and the dashboard."""
+"""Home, registration, sign-in and the dashboard."""
 
 from allauth.account.internal.flows.signup import complete_signup
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -26,13 +25,6 @@ SUMMARY_STATES = (VmState.ACTIVE, VmState.STOPPED, VmState.BUILDING, VmState.ERR
 
 def home(request):
     return render(request, "portal/home.html", {"price_table": price_table()})
-
-
-def agreement(request):
-    version = agreements.current_version()
-    if version is None:
-        raise Http404(_("当前没有生效的用户协议。"))
-    return render(request, "portal/agreement.html", {"agreement": version})
 
 
 def _send_register_code(request, form) -> None:
