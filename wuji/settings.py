@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.weixin",
     "wuji.accounts.providers.qq",
+    "wuji.support",  # issue 6: tickets
 ]
 
 MIDDLEWARE = [
@@ -496,3 +497,12 @@ WUJI_ABUSE_RULES = {
 # 403 `agreement_not_accepted` (API).
 WUJI_AGREEMENT_NOTICE_DAYS = max(7, int(os.environ.get("WUJI_AGREEMENT_NOTICE_DAYS", "7")))
 WUJI_AGREEMENT_NOTICE_BATCH = int(os.environ.get("WUJI_AGREEMENT_NOTICE_BATCH", "500"))
+
+# --- issue 6: tickets
+# Support tickets (工单, decision 0037): a resolved ticket closes itself after WUJI_TICKET_AUTOCLOSE_DAYS without a
+# reply; the customer may reopen a resolved or closed ticket within WUJI_TICKET_REOPEN_DAYS.
+WUJI_TICKET_AUTOCLOSE_DAYS = int(os.environ.get("WUJI_TICKET_AUTOCLOSE_DAYS", "7"))
+WUJI_TICKET_REOPEN_DAYS = int(os.environ.get("WUJI_TICKET_REOPEN_DAYS", "14"))
+# The API schema names the ticket status enum (another serializer's "status" field would otherwise collide).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {**SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+                                               "TicketStatusEnum": "wuji.support.choices.TicketStatus.choices"}

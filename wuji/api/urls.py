@@ -55,5 +55,7 @@ urlpatterns = [
     path("servers/<int:pk>/migrations/", ServerMigrationsView.as_view(), name="server-migrations"),
     # issue 6: agreements
     path("agreement/", include("wuji.agreements.api.urls")),
+    # issue 6: tickets
+    path("", include("wuji.support.api.urls")),
     path("", include(router.urls)),
 ]

@@ -1,5 +1,5 @@
 from allauth.account.views import LogoutView
-from django.urls import path
+from django.urls import include, path
 
 from wuji.agreements import views as agreements
 from wuji.finance import views as finance
@@ -68,6 +68,8 @@ urlpatterns = [
     path("security/my-data/", security.data_export, name="data_export"),
     path("security/cancel/", security.cancel_account, name="cancel_account"),
     path("recover/", security.recover, name="recover"),
+    # issue 6: tickets
+    path("support/tickets/", include("wuji.support.urls")),
     # Billing: subscriptions
     path("subscriptions/<int:pk>/renew/", subscriptions.renew, name="subscription_renew"),
     path("subscriptions/<int:pk>/auto-renew/", subscriptions.auto_renew, name="subscription_auto_renew"),
