@@ -459,3 +459,24 @@ WUJI_BACKUP_DIR = Path(os.environ.get("WUJI_BACKUP_DIR", VAR_DIR / "backups"))
 # Copies each backup file and its manifest to another host, e.g. "rsync {path} backup-host:/srv/wuji/";
 # run once per file, split with shlex, no shell; empty = keep local only.
 WUJI_BACKUP_COPY_COMMAND = os.environ.get("WUJI_BACKUP_COPY_COMMAND", "")
+
+# issue 6: notify
+# Notices (clause 3.6, decision 0032). A failed e-mail/SMS/WeChat delivery is retried after
+# RETRY_SECONDS × 4^(tries − 1) until MAX_ATTEMPTS tries; then it is `failed`.
+WUJI_NOTICE_MAX_ATTEMPTS = int(os.environ.get("WUJI_NOTICE_MAX_ATTEMPTS", "5"))
+WUJI_NOTICE_RETRY_SECONDS = int(os.environ.get("WUJI_NOTICE_RETRY_SECONDS", "60"))
+# Quiet hours (免打扰, Asia/Shanghai, HH:MM): marketing messages wait until they end; equal values = none.
+WUJI_QUIET_HOURS_START = os.environ.get("WUJI_QUIET_HOURS_START", "21:00")
+WUJI_QUIET_HOURS_END = os.environ.get("WUJI_QUIET_HOURS_END", "08:00")
+# WeChat official-account template messages: off unless APPID, SECRET and a template id are set.
+# TEMPLATES maps event codes (or "default") to template ids, as "code=id,default=id".
+WUJI_WECHAT_APPID = os.environ.get("WUJI_WECHAT_APPID", "")
+WUJI_WECHAT_SECRET = os.environ.get("WUJI_WECHAT_SECRET", "")
+WUJI_WECHAT_TEMPLATES = dict(pair.strip().split("=", 1)
+                             for pair in os.environ.get("WUJI_WECHAT_TEMPLATES", "").split(",") if "=" in pair)
+WUJI_WECHAT_API_BASE = os.environ.get("WUJI_WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/")
+# Where a WeChat notice links to (the portal inbox, e.g. https://cloud.example.com/inbox/); empty = no link.
+WUJI_WECHAT_NOTICE_URL = os.environ.get("WUJI_WECHAT_NOTICE_URL", "")
+# The notice kind enum in the API schema (another "kind" field exists).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["NoticeKindEnum"] = (
+    "wuji.notifications.choices.NoticeKind.choices")

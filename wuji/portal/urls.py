@@ -3,6 +3,7 @@ from django.urls import path
 
 from wuji.finance import views as finance
 from wuji.identity import views as identity
+from wuji.notifications import views as notifications
 
 from .views import (
     accounts,
@@ -64,6 +65,8 @@ urlpatterns = [
     path("security/my-data/", security.data_export, name="data_export"),
     path("security/cancel/", security.cancel_account, name="cancel_account"),
     path("recover/", security.recover, name="recover"),
+    # issue 6: notify
+    path("security/notifications/", notifications.notification_settings, name="notification_settings"),
     # Billing: subscriptions
     path("subscriptions/<int:pk>/renew/", subscriptions.renew, name="subscription_renew"),
     path("subscriptions/<int:pk>/auto-renew/", subscriptions.auto_renew, name="subscription_auto_renew"),
