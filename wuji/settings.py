@@ -196,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Named enums where two serializers' fields of the same name (status, kind) would otherwise collide.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "wuji.support.choices.TicketStatus.choices",
+        "NoticeKindEnum": "wuji.notifications.choices.NoticeKind.choices",
+    },
 }
 
 # --- Platform -------------------------------------------------------------------------------------
@@ -503,6 +508,22 @@ WUJI_AGREEMENT_NOTICE_BATCH = int(os.environ.get("WUJI_AGREEMENT_NOTICE_BATCH", 
 # reply; the customer may reopen a resolved or closed ticket within WUJI_TICKET_REOPEN_DAYS.
 WUJI_TICKET_AUTOCLOSE_DAYS = int(os.environ.get("WUJI_TICKET_AUTOCLOSE_DAYS", "7"))
 WUJI_TICKET_REOPEN_DAYS = int(os.environ.get("WUJI_TICKET_REOPEN_DAYS", "14"))
-# The API schema names the ticket status enum (another serializer's "status" field would otherwise collide).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {**SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
-                                               "TicketStatusEnum": "wuji.support.choices.TicketStatus.choices"}
+
+# --- issue 6: notify
+# Notices (clause 3.6, decision 0032). A failed e-mail/SMS/WeChat delivery is retried after
+# RETRY_SECONDS × 4^(tries − 1) until MAX_ATTEMPTS tries; then it is `failed`.
+WUJI_NOTICE_MAX_ATTEMPTS = int(os.environ.get("WUJI_NOTICE_MAX_ATTEMPTS", "5"))
+WUJI_NOTICE_RETRY_SECONDS = int(os.environ.get("WUJI_NOTICE_RETRY_SECONDS", "60"))
+# Quiet hours (免打扰, Asia/Shanghai, HH:MM): marketing messages wait until they end; equal values = none.
+WUJI_QUIET_HOURS_START = os.environ.get("WUJI_QUIET_HOURS_START", "21:00")
+WUJI_QUIET_HOURS_END = os.environ.get("WUJI_QUIET_HOURS_END", "08:00")
+# WeChat official-account (公众号) template messages: off unless APPID, SECRET and a template id are set. Not
+# WeChat Pay's WUJI_WECHAT_APPID: the official account may be another app. TEMPLATES maps event codes (or
+# "default") to template ids, as "code=id,default=id".
+WUJI_WECHAT_MP_APPID = os.environ.get("WUJI_WECHAT_MP_APPID", "")
+WUJI_WECHAT_MP_SECRET = os.environ.get("WUJI_WECHAT_MP_SECRET", "")
+WUJI_WECHAT_MP_TEMPLATES = dict(pair.strip().split("=", 1)
+                                for pair in os.environ.get("WUJI_WECHAT_MP_TEMPLATES", "").split(",") if "=" in pair)
+WUJI_WECHAT_MP_API_BASE = os.environ.get("WUJI_WECHAT_MP_API_BASE", "https://api.weixin.qq.com").rstrip("/")
+# Where a WeChat notice links to (the portal inbox, e.g. https://cloud.example.com/inbox/); empty = no link.
+WUJI_WECHAT_MP_NOTICE_URL = os.environ.get("WUJI_WECHAT_MP_NOTICE_URL", "")

@@ -57,5 +57,7 @@ urlpatterns = [
     path("agreement/", include("wuji.agreements.api.urls")),
     # issue 6: tickets
     path("", include("wuji.support.api.urls")),
+    # issue 6: notify
+    path("notifications/", include("wuji.notifications.api.urls")),
     path("", include(router.urls)),
 ]

@@ -1,12 +1,13 @@
-"""The events the platform notifies users of: their templates (Chinese first, English) and channels.
+"""The events the platform notifies users of: their templates (Chinese first, English), kind and channels.
 
 An event is declared once here; `services.notify(recipient, event, context)` renders it in the
-recipient's language. Mandatory events (legal and security notices) cannot be switched off.
+recipient's language. Mandatory events (legal and security notices) cannot be switched off; marketing
+events are sent only with the user's consent and never during quiet hours (decision 0032).
 """
 
 import dataclasses
 
-from .choices import NoticeChannel
+from .choices import NoticeChannel, NoticeKind
 
 
 @dataclasses.dataclass(frozen=True)
@@ -18,6 +19,13 @@ class Event:
     body_en: str
     channels: tuple[str, ...] = (NoticeChannel.INBOX, NoticeChannel.EMAIL)
     mandatory: bool = False
+    kind: str = NoticeKind.SERVICE
+
+    def __post_init__(self):
+        if self.kind not in NoticeKind.values():
+            raise ValueError(f"event {self.code}: unknown kind {self.kind!r}")
+        if self.mandatory and self.kind == NoticeKind.MARKETING:
+            raise ValueError(f"event {self.code}: a marketing message cannot be mandatory")
 
 
 EVENTS: dict[str, Event] = {}

@@ -4,6 +4,7 @@ from django.urls import include, path
 from wuji.agreements import views as agreements
 from wuji.finance import views as finance
 from wuji.identity import views as identity
+from wuji.notifications import views as notifications
 
 from .views import (
     accounts,
@@ -70,6 +71,8 @@ urlpatterns = [
     path("recover/", security.recover, name="recover"),
     # issue 6: tickets
     path("support/tickets/", include("wuji.support.urls")),
+    # issue 6: notify
+    path("security/notifications/", notifications.notification_settings, name="notification_settings"),
     # Billing: subscriptions
     path("subscriptions/<int:pk>/renew/", subscriptions.renew, name="subscription_renew"),
     path("subscriptions/<int:pk>/auto-renew/", subscriptions.auto_renew, name="subscription_auto_renew"),

@@ -8,16 +8,6 @@ from wuji.notifications.models import Delivery
 EVENT = "test.hello"
 
 
-@pytest.fixture
-def customer(catalogue):
-    return testing.make_customer("alice@example.com", verified=False)  # an empty inbox
-
-
-@pytest.fixture
-def other_customer(catalogue):
-    return testing.make_customer("bob@example.com", verified=False)
-
-
 @pytest.fixture(autouse=True)
 def declared_event():
     events.EVENTS.pop(EVENT, None)
@@ -51,7 +41,8 @@ def test_a_failed_email_is_recorded_not_lost(customer, settings):
     notice = services.notify(customer, EVENT, {"name": "A", "server": "s"})
     testing.run_tasks()
     email = Delivery.objects.get(notice=notice, channel="email")
-    assert email.status == "failed" and email.attempts == 1 and email.detail
+    assert email.status == "pending" and email.attempts == 1 and email.detail and email.next_attempt_at
+    assert email.attempt_log.get().result == "failed"
 
 
 def test_other_users_never_see_a_notice(customer, other_customer):
