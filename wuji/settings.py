@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.weixin",
     "wuji.accounts.providers.qq",
+    "wuji.status",  # issue 6: status
 ]
 
 MIDDLEWARE = [
@@ -459,3 +460,17 @@ WUJI_BACKUP_DIR = Path(os.environ.get("WUJI_BACKUP_DIR", VAR_DIR / "backups"))
 # Copies each backup file and its manifest to another host, e.g. "rsync {path} backup-host:/srv/wuji/";
 # run once per file, split with shlex, no shell; empty = keep local only.
 WUJI_BACKUP_COPY_COMMAND = os.environ.get("WUJI_BACKUP_COPY_COMMAND", "")
+
+# issue 6: status
+# Maintenance windows (7.1, decision 0038): the least notice a planned window needs, in hours, by impact
+# ("impact=hours,…"); an emergency window with a reason may start at once. Owners are told in batches.
+WUJI_MAINTENANCE_NOTICE_HOURS = {
+    impact.strip(): int(hours) for impact, _sep, hours in (
+        item.partition("=") for item in os.environ.get(
+            "WUJI_MAINTENANCE_NOTICE_HOURS", "none=24,brief=24,downtime=72").split(",") if item.strip())
+}
+WUJI_MAINTENANCE_NOTIFY_BATCH = int(os.environ.get("WUJI_MAINTENANCE_NOTIFY_BATCH", "200"))
+# SLA credits (8.5) for plans without their own SlaPolicy: the monthly availability target (%) and the credit
+# schedule [[availability below (%), credit (% of the month's fee)], …].
+WUJI_SLA_DEFAULT_TARGET = os.environ.get("WUJI_SLA_DEFAULT_TARGET", "99.9")
+WUJI_SLA_DEFAULT_SCHEDULE = [[99.9, 10], [99, 25], [95, 100]]
