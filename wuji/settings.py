@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.weixin",
     "wuji.accounts.providers.qq",
     "wuji.support",  # issue 6: tickets
+    "wuji.status",  # issue 6: status
 ]
 
 MIDDLEWARE = [
@@ -527,3 +528,17 @@ WUJI_WECHAT_MP_TEMPLATES = dict(pair.strip().split("=", 1)
 WUJI_WECHAT_MP_API_BASE = os.environ.get("WUJI_WECHAT_MP_API_BASE", "https://api.weixin.qq.com").rstrip("/")
 # Where a WeChat notice links to (the portal inbox, e.g. https://cloud.example.com/inbox/); empty = no link.
 WUJI_WECHAT_MP_NOTICE_URL = os.environ.get("WUJI_WECHAT_MP_NOTICE_URL", "")
+
+# --- issue 6: status
+# Maintenance windows (7.1, decision 0038): the least notice a planned window needs, in hours, by impact
+# ("impact=hours,…"); an emergency window with a reason may start at once. Owners are told in batches.
+WUJI_MAINTENANCE_NOTICE_HOURS = {
+    impact.strip(): int(hours) for impact, _sep, hours in (
+        item.partition("=") for item in os.environ.get(
+            "WUJI_MAINTENANCE_NOTICE_HOURS", "none=24,brief=24,downtime=72").split(",") if item.strip())
+}
+WUJI_MAINTENANCE_NOTIFY_BATCH = int(os.environ.get("WUJI_MAINTENANCE_NOTIFY_BATCH", "200"))
+# SLA credits (8.5) for plans without their own SlaPolicy: the monthly availability target (%) and the credit
+# schedule [[availability below (%), credit (% of the month's fee)], …].
+WUJI_SLA_DEFAULT_TARGET = os.environ.get("WUJI_SLA_DEFAULT_TARGET", "99.9")
+WUJI_SLA_DEFAULT_SCHEDULE = [[99.9, 10], [99, 25], [95, 100]]

@@ -16,5 +16,7 @@ urlpatterns = [
     # Sign-up is the portal's own page (agreement acceptance); the rest of sign-in is allauth's.
     path("accounts/signup/", RedirectView.as_view(pattern_name="portal:register", query_string=True)),
     path("accounts/", include("allauth.urls")),
+    # issue 6: status — announcements, the public status page and /status.json
+    path("", include("wuji.status.urls")),
     path("", include("wuji.portal.urls")),
 ]
