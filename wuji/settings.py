@@ -459,3 +459,11 @@ WUJI_BACKUP_DIR = Path(os.environ.get("WUJI_BACKUP_DIR", VAR_DIR / "backups"))
 # Copies each backup file and its manifest to another host, e.g. "rsync {path} backup-host:/srv/wuji/";
 # run once per file, split with shlex, no shell; empty = keep local only.
 WUJI_BACKUP_COPY_COMMAND = os.environ.get("WUJI_BACKUP_COPY_COMMAND", "")
+
+# issue 6: icp
+# The periodic DNS check of approved ICP filings (wuji.compliance.dns_check, decision 0036): how often, which
+# resolver ("host:port"; empty = the system's), the bound on one query (seconds) and the lookups run at once.
+WUJI_ICP_DNS_CHECK_HOURS = float(os.environ.get("WUJI_ICP_DNS_CHECK_HOURS", "24"))
+WUJI_DNS_RESOLVER = os.environ.get("WUJI_DNS_RESOLVER", "")
+WUJI_DNS_TIMEOUT_SECONDS = float(os.environ.get("WUJI_DNS_TIMEOUT_SECONDS", "5"))
+WUJI_ICP_DNS_CHECK_WORKERS = int(os.environ.get("WUJI_ICP_DNS_CHECK_WORKERS", "8"))

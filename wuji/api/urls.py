@@ -53,5 +53,7 @@ urlpatterns = [
     path("servers/<int:pk>/console/", ServerConsoleView.as_view(), name="server-console"),
     # issue 5: migview
     path("servers/<int:pk>/migrations/", ServerMigrationsView.as_view(), name="server-migrations"),
+    # issue 6: icp
+    path("", include("wuji.compliance.api")),
     path("", include(router.urls)),
 ]

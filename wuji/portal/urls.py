@@ -1,5 +1,5 @@
 from allauth.account.views import LogoutView
-from django.urls import path
+from django.urls import include, path
 
 from wuji.finance import views as finance
 from wuji.identity import views as identity
@@ -103,4 +103,6 @@ urlpatterns = [
     path("servers/<int:pk>/snapshots/<int:snapshot_pk>/delete/", snapshots.snapshot_delete, name="snapshot_delete"),
     # issue 5: console
     path("servers/<int:pk>/console/", console.server_console, name="server_console"),
+    # issue 6: icp
+    path("icp-filings/", include("wuji.compliance.filings_portal")),
 ]
