@@ -542,3 +542,11 @@ WUJI_MAINTENANCE_NOTIFY_BATCH = int(os.environ.get("WUJI_MAINTENANCE_NOTIFY_BATC
 # schedule [[availability below (%), credit (% of the month's fee)], …].
 WUJI_SLA_DEFAULT_TARGET = os.environ.get("WUJI_SLA_DEFAULT_TARGET", "99.9")
 WUJI_SLA_DEFAULT_SCHEDULE = [[99.9, 10], [99, 25], [95, 100]]
+
+# --- issue 6: icp
+# The periodic DNS check of approved ICP filings (wuji.compliance.dns_check, decision 0036): how often, which
+# resolver ("host:port"; empty = the system's), the bound on one query (seconds) and the lookups run at once.
+WUJI_ICP_DNS_CHECK_HOURS = float(os.environ.get("WUJI_ICP_DNS_CHECK_HOURS", "24"))
+WUJI_DNS_RESOLVER = os.environ.get("WUJI_DNS_RESOLVER", "")
+WUJI_DNS_TIMEOUT_SECONDS = float(os.environ.get("WUJI_DNS_TIMEOUT_SECONDS", "5"))
+WUJI_ICP_DNS_CHECK_WORKERS = int(os.environ.get("WUJI_ICP_DNS_CHECK_WORKERS", "8"))

@@ -59,5 +59,7 @@ urlpatterns = [
     path("", include("wuji.support.api.urls")),
     # issue 6: notify
     path("notifications/", include("wuji.notifications.api.urls")),
+    # issue 6: icp
+    path("", include("wuji.compliance.api")),
     path("", include(router.urls)),
 ]

@@ -14,18 +14,37 @@ from django.utils.translation import gettext_lazy
 
 from wuji.core.admin import ReasonForm, action_page, client_ip
 
-from . import services, statistics
-from .choices import DataCategory, DisclosureStatus, FilingStatus
+from . import dns_check, services, statistics
+from .choices import DataCategory, DisclosureStatus, DnsResult, FilingStatus
 from .models import Disclosure, IcpFiling
+
+
+class DnsFlaggedFilter(admin.SimpleListFilter):
+    """Approved filings whose domain no longer points at their server (the periodic DNS check, decision 0036)."""
+
+    title = gettext_lazy("解析检查")
+    parameter_name = "dns_flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", gettext_lazy("解析异常")), ("no", gettext_lazy("解析正常或未检查"))]
+
+    def queryset(self, request, queryset):
+        flagged = dns_check.flagged_filings().values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=flagged)
+        if self.value() == "no":
+            return queryset.filter(status=FilingStatus.APPROVED).exclude(pk__in=flagged)
+        return queryset
 
 
 @admin.register(IcpFiling)
 class IcpFilingAdmin(admin.ModelAdmin):
-    list_display = ["domain", "icp_number", "owner", "server", "status", "submitted_at", "reviewed_by", "reviewed_at"]
-    list_filter = ["status"]
+    list_display = ["domain", "icp_number", "owner", "server", "status", "submitted_at", "reviewed_by", "reviewed_at",
+                    "dns_result", "dns_checked_at", "flagged_since"]
+    list_filter = ["status", DnsFlaggedFilter, "dns_result"]
     search_fields = ["domain", "icp_number", "owner__email", "server__name"]
     list_select_related = ["owner", "server", "reviewed_by"]
-    actions = ["approve_selected", "reject_selected"]
+    actions = ["approve_selected", "reject_selected", "recheck_dns"]
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in IcpFiling._meta.fields]
@@ -56,6 +75,16 @@ class IcpFilingAdmin(admin.ModelAdmin):
     @admin.action(description=gettext_lazy("驳回所选备案（需填写原因）"), permissions=["change"])
     def reject_selected(self, request, queryset):
         return self._review(request, queryset, "reject_selected", _("驳回备案"), services.reject_filing)
+
+    @admin.action(description=gettext_lazy("立即检查所选备案的域名解析"), permissions=["change"])
+    def recheck_dns(self, request, queryset):
+        counts = dns_check.check(queryset)
+        if not counts:
+            self.message_user(request, _("所选记录中没有已通过的备案，未检查。"), messages.WARNING)
+            return
+        summary = "，".join(f"{DnsResult.label(result)} {n}" for result, n in sorted(counts.items()))
+        self.message_user(request, _("已检查 %(n)s 条备案：%(summary)s") % {"n": sum(counts.values()),
+                                                                       "summary": summary})
 
 
 # --- Disclosure register (5.2) and identity statistics (6.5) -------------------------------------------------

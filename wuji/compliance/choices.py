@@ -7,13 +7,43 @@ class FilingStatus(ChoiceSet):
     SUBMITTED = "submitted"
     APPROVED = "approved"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
-    LIVE = (SUBMITTED, APPROVED)  # a domain has at most one of these
+    LIVE = (SUBMITTED, APPROVED)  # a domain has at most one of these; the owner may withdraw either
+    UNREVIEWED = (SUBMITTED, WITHDRAWN)  # may lack a review (a filing withdrawn before staff decided)
 
     CHOICES = (
         (SUBMITTED, _("待审核"), "blue"),
         (APPROVED, _("已通过"), "green"),
         (REJECTED, _("已驳回"), "red"),
+        (WITHDRAWN, _("已撤回"), "grey"),
+    )
+
+
+class DnsResult(ChoiceSet):
+    """What the periodic DNS check (decision 0036) found for an approved filing's domain."""
+
+    MATCHES = "matches"  # an A record is the filing's server's address
+    OTHER_OF_OURS = "other_of_ours"  # A records, all ours, none the filing's server
+    NOT_OURS = "not_ours"  # A records, none of them ours
+    NXDOMAIN = "nxdomain"
+    NO_ANSWER = "no_answer"  # the name exists but has no A record
+    TIMEOUT = "timeout"
+    ERROR = "error"  # SERVFAIL, refused, unreachable resolver…
+    NO_SERVER_ADDRESS = "no_server_address"  # the server holds no public IP: nothing to compare with
+
+    FLAGGED = (OTHER_OF_OURS, NOT_OURS, NXDOMAIN, NO_ANSWER)  # the domain does not reach its filed server
+    INCONCLUSIVE = (TIMEOUT, ERROR, NO_SERVER_ADDRESS)  # keeps the previous flag state
+
+    CHOICES = (
+        (MATCHES, _("解析正确"), "green"),
+        (OTHER_OF_OURS, _("解析到本平台的其他地址"), "red"),
+        (NOT_OURS, _("未解析到本平台"), "red"),
+        (NXDOMAIN, _("域名不存在"), "red"),
+        (NO_ANSWER, _("没有 A 记录"), "red"),
+        (TIMEOUT, _("查询超时"), "grey"),
+        (ERROR, _("查询失败"), "grey"),
+        (NO_SERVER_ADDRESS, _("服务器没有公网 IP"), "grey"),
     )
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wuji.core.private_files import private_storage
 
-from .choices import DataCategory, DisclosureStatus, FilingStatus, LegalBasis
+from .choices import DataCategory, DisclosureStatus, DnsResult, FilingStatus, LegalBasis
 from .validators import normalise_domain, normalise_icp_number
 
 
@@ -36,6 +36,14 @@ class IcpFiling(models.Model):
     )
     reviewed_at = models.DateTimeField(verbose_name=_("审核时间"), null=True, blank=True)
     review_reason = models.CharField(verbose_name=_("审核意见"), max_length=500, blank=True)
+    withdrawn_at = models.DateTimeField(verbose_name=_("撤回时间"), null=True, blank=True)
+    # The periodic DNS check of approved filings (compliance.dns_check, decision 0036).
+    dns_checked_at = models.DateTimeField(verbose_name=_("最近解析检查时间"), null=True, blank=True)
+    dns_result = models.CharField(verbose_name=_("最近解析检查结果"), max_length=24, choices=DnsResult, blank=True)
+    dns_addresses = models.JSONField(verbose_name=_("最近解析到的地址"), default=list, blank=True)
+    flagged_since = models.DateTimeField(
+        verbose_name=_("解析异常起始时间"), null=True, blank=True,
+        help_text=_("域名未解析到备案服务器的公网 IP 以来的首次检查时间；恢复后清空。"))
 
     class Meta:
         verbose_name = _("ICP 备案")
@@ -45,8 +53,10 @@ class IcpFiling(models.Model):
             models.UniqueConstraint(fields=["domain"], condition=Q(status__in=FilingStatus.LIVE),
                                     name="compliance_one_live_filing_per_domain",
                                     violation_error_message=_("该域名已有待审核或已通过的备案记录。")),
-            models.CheckConstraint(condition=Q(status=FilingStatus.SUBMITTED) | Q(reviewed_at__isnull=False),
+            models.CheckConstraint(condition=Q(status__in=FilingStatus.UNREVIEWED) | Q(reviewed_at__isnull=False),
                                    name="compliance_filing_reviewed_when_decided"),
+            models.CheckConstraint(condition=~Q(status=FilingStatus.WITHDRAWN) | Q(withdrawn_at__isnull=False),
+                                   name="compliance_filing_withdrawn_at_when_withdrawn"),
         ]
 
     def __str__(self) -> str:
@@ -59,6 +69,9 @@ class IcpFiling(models.Model):
                 setattr(self, field, normalise(getattr(self, field)))
             except ValidationError as exc:
                 errors[field] = exc.messages
+        if "domain" not in errors and self.status in FilingStatus.LIVE and IcpFiling.objects.filter(
+                domain=self.domain, status__in=FilingStatus.LIVE).exclude(pk=self.pk).exists():
+            errors["domain"] = [_("该域名已有待审核或已通过的备案记录。")]  # the constraint's message, on the field
         if self.server_id and self.owner_id and self.server.owner_id != self.owner_id:
             errors["server"] = [_("只能为自己的服务器备案。")]
         if errors:

@@ -1,15 +1,17 @@
-"""Compliance services: the only writers of ICP filings and of the disclosure register (5.2). The customer's
-filing form arrives with issue 6; staff review in the console; network's edge export reads the approved ones."""
+"""Compliance services: the only writers of ICP filings and of the disclosure register (5.2). Customers file and
+withdraw in the portal and the API (`register_filing`, `withdraw_filing`); staff review in the console; network's
+edge export reads the approved ones; `dns_check` records whether approved domains still point at their server."""
 
 import hashlib
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from wuji.audit import services as audit
 from wuji.core import clock
 from wuji.core.private_files import decrypted_bytes, encrypted_file
+from wuji.notifications.services import notify
 
 from . import disclosure_export
 from .choices import DisclosureStatus, FilingStatus
@@ -20,6 +22,10 @@ class ReviewRefused(Exception):
     """The filing was already decided (by someone else, or twice); nothing changed."""
 
 
+class WithdrawRefused(Exception):
+    """The filing is no longer waiting or approved (rejected or already withdrawn); nothing changed."""
+
+
 def submit_filing(*, owner, domain: str, icp_number: str, server, actor, channel: str,
                   ip: str | None = None) -> IcpFiling:
     """Record a customer's ICP filing for a domain on one of their servers, waiting for review. Raises
@@ -27,14 +33,50 @@ def submit_filing(*, owner, domain: str, icp_number: str, server, actor, channel
     filing = IcpFiling(owner=owner, domain=domain, icp_number=icp_number, server=server,
                        status=FilingStatus.SUBMITTED, submitted_at=clock.now())
     filing.full_clean()
-    with transaction.atomic():
-        filing.save()
-        audit.record(actor=actor, owner=owner, channel=channel, action="icp_filing.submit", target=filing,
-                     params={"domain": filing.domain, "icp_number": filing.icp_number, "server": server.pk}, ip=ip)
+    try:
+        with transaction.atomic():
+            filing.save()
+            audit.record(actor=actor, owner=owner, channel=channel, action="icp_filing.submit", target=filing,
+                         params={"domain": filing.domain, "icp_number": filing.icp_number, "server": server.pk},
+                         ip=ip)
+    except IntegrityError:  # a concurrent filing for the same domain won the race past full_clean
+        raise ValidationError({"domain": _("该域名已有待审核或已通过的备案记录。")}) from None
     return filing
 
 
-def _decide(filing: IcpFiling, status: str, *, actor, reason: str, ip: str | None, action: str) -> IcpFiling:
+def filings_of(owner):
+    """A customer's own filings, newest first (owner boundary: someone else's filing is not found)."""
+    return IcpFiling.objects.filter(owner=owner).select_related("server", "server__region")
+
+
+def register_filing(*, owner, domain: str, icp_number: str, server, actor, channel: str,
+                    ip: str | None = None) -> IcpFiling:
+    """The customer's form (portal and API): `server` must be one of the owner's servers, in a mainland region —
+    elsewhere no filing is needed and none is taken. Then as `submit_filing`."""
+    if server is not None and server.owner_id == owner.pk and not server.region.is_mainland:
+        raise ValidationError({"server": _("服务器“%(name)s”位于%(region)s，不在中国大陆地域，网站无需 ICP 备案即可"
+                                           "访问；只有中国大陆地域的服务器需要备案。")
+                               % {"name": server.name, "region": server.region.name}})
+    return submit_filing(owner=owner, domain=domain, icp_number=icp_number, server=server, actor=actor,
+                         channel=channel, ip=ip)
+
+
+def withdraw_filing(filing: IcpFiling, *, actor, channel: str, ip: str | None = None) -> IcpFiling:
+    """The owner withdraws a filing still waiting for review or approved: it leaves the edge's allow-list at once
+    and the domain may be filed again. Raises WithdrawRefused for a rejected or withdrawn one."""
+    with transaction.atomic():
+        withdrawn = IcpFiling.objects.filter(pk=filing.pk, status__in=FilingStatus.LIVE).update(
+            status=FilingStatus.WITHDRAWN, withdrawn_at=clock.now(), flagged_since=None)
+        if not withdrawn:
+            raise WithdrawRefused(_("只有待审核或已通过的备案可以撤回。"))
+        audit.record(actor=actor, owner=filing.owner, channel=channel, action="icp_filing.withdraw", target=filing,
+                     params={"domain": filing.domain, "icp_number": filing.icp_number, "was": filing.status}, ip=ip)
+    filing.refresh_from_db()
+    return filing
+
+
+def _decide(filing: IcpFiling, status: str, *, actor, reason: str, ip: str | None, action: str,
+            event: str) -> IcpFiling:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("请填写审核意见。")})
@@ -46,18 +88,22 @@ def _decide(filing: IcpFiling, status: str, *, actor, reason: str, ip: str | Non
             raise ReviewRefused(_("该备案记录已审核过，未重复处理。"))
         audit.record(actor=actor, owner=filing.owner, channel="staff", action=action, target=filing,
                      params={"domain": filing.domain, "icp_number": filing.icp_number, "reason": reason}, ip=ip)
-    filing.refresh_from_db()
+        filing.refresh_from_db()
+        notify(filing.owner, event, {"domain": filing.domain, "icp_number": filing.icp_number,
+                                     "server": filing.server.name, "reason": reason})
     return filing
 
 
 def approve_filing(filing: IcpFiling, *, actor, reason: str, ip: str | None = None) -> IcpFiling:
     """Staff confirmed the filing (in the MIIT system and the access record): the edge lets the domain through."""
-    return _decide(filing, FilingStatus.APPROVED, actor=actor, reason=reason, ip=ip, action="icp_filing.approve")
+    return _decide(filing, FilingStatus.APPROVED, actor=actor, reason=reason, ip=ip, action="icp_filing.approve",
+                   event="icp_filing.approved")
 
 
 def reject_filing(filing: IcpFiling, *, actor, reason: str, ip: str | None = None) -> IcpFiling:
     """Staff refused the filing; the reason is kept for the customer."""
-    return _decide(filing, FilingStatus.REJECTED, actor=actor, reason=reason, ip=ip, action="icp_filing.reject")
+    return _decide(filing, FilingStatus.REJECTED, actor=actor, reason=reason, ip=ip, action="icp_filing.reject",
+                   event="icp_filing.rejected")
 
 
 def approved_filings(*, mainland_only: bool = True):

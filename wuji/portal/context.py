@@ -34,6 +34,7 @@ SECTIONS = {
     "step_up": "security",
     "pushes": "servers",  # issue 5: push
     "server_console": "servers",  # issue 5: console
+    "icp_filings": "servers",  # issue 6: icp
 }
 
 

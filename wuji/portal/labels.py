@@ -104,6 +104,9 @@ ACTION_LABELS = {
     "icp_filing.submit": _("提交 ICP 备案"),
     "icp_filing.approve": _("ICP 备案审核通过"),
     "icp_filing.reject": _("ICP 备案驳回"),
+    # issue 6: icp
+    "icp_filing.withdraw": _("撤回 ICP 备案"),
+    "icp_filing.dns_flagged": _("备案域名解析异常"),
     # issue 6: disclosure
     "disclosure.request": _("申请披露用户数据"),
     "disclosure.approve": _("批准披露用户数据"),

@@ -112,4 +112,6 @@ urlpatterns = [
     path("servers/<int:pk>/snapshots/<int:snapshot_pk>/delete/", snapshots.snapshot_delete, name="snapshot_delete"),
     # issue 5: console
     path("servers/<int:pk>/console/", console.server_console, name="server_console"),
+    # issue 6: icp
+    path("icp-filings/", include("wuji.compliance.filings_portal")),
 ]

@@ -19,14 +19,19 @@ from wuji.compute.tests.test_operations import active_server
     ("京ICP备2026059598号-1X", "京ICP备2026059598号-1X"),
     ("川ICP备10200063号-1", "川ICP备10200063号-1"),  # legacy 四川 prefix still on live sites
     (" 京 ICP备 16059763号 ", "京ICP备16059763号"),  # sloppy footers: whitespace dropped
+    ("京ICP备12345678", "京ICP备12345678号"),  # … and a missing 号 put back (domain-cn.md §4.1)
+    ("粤ICP备12345678-2", "粤ICP备12345678号-2"),
+    ("京ｉｃｐ备１２３４５６７８号－１", "京ICP备12345678号-1"),  # full-width letters, digits and dash (IME input)
+    ("京ICP备12345678号—3", "京ICP备12345678号-3"),  # em dash for the hyphen
 ])
 def test_valid_icp_numbers_are_normalised(text, expected):
     assert normalise_icp_number(text) == expected
 
 
 @pytest.mark.parametrize("text", [
-    "", "ICP备12345678号", "港ICP备12345678号", "京ICP备1234567号", "京ICP备123456789号", "京ICP备12345678",
+    "", "ICP备12345678号", "港ICP备12345678号", "京ICP备1234567号", "京ICP备123456789号", "京ICP备12345678号号",
     "京ICP证030173号", "京ICP备12345678号-0", "京ICP备12345678号-1B", "京公网安备 11010802020088号",
+    "京公网安备11000002000001号", "粤B2-20090059", "京ICP备12345678号-12345", "京ICP备12345678号 京ICP备1号",
 ])
 def test_invalid_icp_numbers_are_refused(text):
     with pytest.raises(ValidationError):
