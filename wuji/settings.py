@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "allauth.socialaccount.providers.weixin",
     "wuji.accounts.providers.qq",
+    "wuji.abuse",  # issue 6: cases
 ]
 
 MIDDLEWARE = [
@@ -459,3 +460,10 @@ WUJI_BACKUP_DIR = Path(os.environ.get("WUJI_BACKUP_DIR", VAR_DIR / "backups"))
 # Copies each backup file and its manifest to another host, e.g. "rsync {path} backup-host:/srv/wuji/";
 # run once per file, split with shlex, no shell; empty = keep local only.
 WUJI_BACKUP_COPY_COMMAND = os.environ.get("WUJI_BACKUP_COPY_COMMAND", "")
+
+# issue 6: cases
+# Abuse cases (wuji.abuse, decision 0034): hours the owner has to respond when staff notify them (shorter for
+# phishing and attack sources), and complaints the public form accepts per client IP per hour.
+WUJI_ABUSE_OWNER_DEADLINE_HOURS = int(os.environ.get("WUJI_ABUSE_OWNER_DEADLINE_HOURS", "24"))
+WUJI_ABUSE_URGENT_DEADLINE_HOURS = int(os.environ.get("WUJI_ABUSE_URGENT_DEADLINE_HOURS", "4"))
+WUJI_ABUSE_COMPLAINTS_PER_HOUR = int(os.environ.get("WUJI_ABUSE_COMPLAINTS_PER_HOUR", "5"))

@@ -16,5 +16,7 @@ urlpatterns = [
     # Sign-up is the portal's own page (agreement acceptance); the rest of sign-in is allauth's.
     path("accounts/signup/", RedirectView.as_view(pattern_name="portal:register", query_string=True)),
     path("accounts/", include("allauth.urls")),
+    # issue 6: cases — the public complaint form and the owner's abuse cases.
+    path("", include("wuji.abuse.urls")),
     path("", include("wuji.portal.urls")),
 ]

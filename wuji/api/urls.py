@@ -53,5 +53,7 @@ urlpatterns = [
     path("servers/<int:pk>/console/", ServerConsoleView.as_view(), name="server-console"),
     # issue 5: migview
     path("servers/<int:pk>/migrations/", ServerMigrationsView.as_view(), name="server-migrations"),
+    # issue 6: cases
+    path("abuse/", include("wuji.abuse.api.urls")),
     path("", include(router.urls)),
 ]
