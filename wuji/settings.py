@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "wuji.accounts.providers.qq",
     "wuji.support",  # issue 6: tickets
     "wuji.status",  # issue 6: status
+    "wuji.abuse",  # issue 6: cases
 ]
 
 MIDDLEWARE = [
@@ -550,3 +551,10 @@ WUJI_ICP_DNS_CHECK_HOURS = float(os.environ.get("WUJI_ICP_DNS_CHECK_HOURS", "24"
 WUJI_DNS_RESOLVER = os.environ.get("WUJI_DNS_RESOLVER", "")
 WUJI_DNS_TIMEOUT_SECONDS = float(os.environ.get("WUJI_DNS_TIMEOUT_SECONDS", "5"))
 WUJI_ICP_DNS_CHECK_WORKERS = int(os.environ.get("WUJI_ICP_DNS_CHECK_WORKERS", "8"))
+
+# --- issue 6: cases
+# Abuse cases (wuji.abuse, decision 0034): hours the owner has to respond when staff notify them (shorter for
+# phishing and attack sources), and complaints the public form accepts per client IP per hour.
+WUJI_ABUSE_OWNER_DEADLINE_HOURS = int(os.environ.get("WUJI_ABUSE_OWNER_DEADLINE_HOURS", "24"))
+WUJI_ABUSE_URGENT_DEADLINE_HOURS = int(os.environ.get("WUJI_ABUSE_URGENT_DEADLINE_HOURS", "4"))
+WUJI_ABUSE_COMPLAINTS_PER_HOUR = int(os.environ.get("WUJI_ABUSE_COMPLAINTS_PER_HOUR", "5"))

@@ -18,5 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     # issue 6: status — announcements, the public status page and /status.json
     path("", include("wuji.status.urls")),
+    # issue 6: cases — the public complaint form and the owner's abuse cases.
+    path("", include("wuji.abuse.urls")),
     path("", include("wuji.portal.urls")),
 ]

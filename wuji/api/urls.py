@@ -61,5 +61,7 @@ urlpatterns = [
     path("notifications/", include("wuji.notifications.api.urls")),
     # issue 6: icp
     path("", include("wuji.compliance.api")),
+    # issue 6: cases
+    path("abuse/", include("wuji.abuse.api.urls")),
     path("", include(router.urls)),
 ]

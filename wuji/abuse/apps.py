@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AbuseConfig(AppConfig):
+    name = "wuji.abuse"
+    label = "abuse"
+    verbose_name = "Abuse"
+
+    def ready(self) -> None:
+        from . import notices  # noqa: F401  (declare the events)
