@@ -558,3 +558,5 @@ WUJI_ICP_DNS_CHECK_WORKERS = int(os.environ.get("WUJI_ICP_DNS_CHECK_WORKERS", "8
 WUJI_ABUSE_OWNER_DEADLINE_HOURS = int(os.environ.get("WUJI_ABUSE_OWNER_DEADLINE_HOURS", "24"))
 WUJI_ABUSE_URGENT_DEADLINE_HOURS = int(os.environ.get("WUJI_ABUSE_URGENT_DEADLINE_HOURS", "4"))
 WUJI_ABUSE_COMPLAINTS_PER_HOUR = int(os.environ.get("WUJI_ABUSE_COMPLAINTS_PER_HOUR", "5"))
+# How often the abuse rules (WUJI_ABUSE_RULES) run over the collected metrics and open cases.
+WUJI_ABUSE_SCAN_MINUTES = int(os.environ.get("WUJI_ABUSE_SCAN_MINUTES", "5"))

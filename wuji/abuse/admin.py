@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wuji.accounts.choices import RestrictedFunction
 from wuji.billing.choices import FreezeOutcome
 from wuji.core.admin import ReasonForm, action_page, client_ip
 from wuji.core.money import MoneyError, yuan_to_fen
@@ -38,10 +39,8 @@ class BlackholeForm(ReasonForm):
 
 
 class RestrictForm(ReasonForm):
-    functions = forms.CharField(label=gettext_lazy("限制的功能（逗号分隔，如 purchase, renew）"), max_length=200)
-
-    def clean_functions(self) -> list[str]:
-        return [f.strip() for f in self.cleaned_data["functions"].split(",") if f.strip()]
+    functions = forms.MultipleChoiceField(label=gettext_lazy("限制的功能"), choices=RestrictedFunction.choices(),
+                                          widget=forms.CheckboxSelectMultiple)
 
 
 class FreezeForm(ReasonForm):

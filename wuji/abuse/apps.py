@@ -7,4 +7,4 @@ class AbuseConfig(AppConfig):
     verbose_name = "Abuse"
 
     def ready(self) -> None:
-        from . import notices  # noqa: F401  (declare the events)
+        from . import notices, tasks  # noqa: F401  (declare the events, register the metrics scan)

@@ -328,13 +328,17 @@ def _perform(case: Case, *, kind: str, staff, reason: str, ip, channel, text, ho
             raise CaseRefused(exc.message, field=exc.field, code=exc.code) from None
         return _("资金冻结 #%(pk)s") % {"pk": freeze.pk}
     if kind == ActionKind.RESTRICT:
-        from wuji.accounts import restrictions  # built in parallel (issue 6: abuserules); wired by the lead
+        from wuji.accounts import restrictions
+        from wuji.accounts.choices import RestrictedFunction
 
         functions = list(functions or [])
         if not functions:
             raise CaseRefused(_("请选择要限制的账户功能。"), field="functions", code="required")
-        restrictions.restrict(user=owner, functions=functions, reason=detail, actor=staff, ip=ip)
-        return _("已限制账户功能：%(f)s") % {"f": ", ".join(functions)}
+        try:
+            restrictions.restrict(user=owner, functions=functions, reason=detail, actor=staff, ip=ip)
+        except restrictions.RestrictionError as exc:
+            raise CaseRefused(exc.message, field="functions", code=exc.code) from None
+        return _("已限制账户功能：%(f)s") % {"f": "、".join(str(RestrictedFunction.label(f)) for f in functions)}
     # TERMINATE: the server and its disk are destroyed; no refund is due (4.5.1, 4.5.2.2).
     if not compute.release(server, actor=staff, channel=channel, reason=detail, ip=ip):
         raise CaseRefused(_("服务器已释放或有操作正在进行，暂不能终止。"), code="terminate_refused")

@@ -9,6 +9,7 @@ import time_machine
 from wuji.abuse import services
 from wuji.abuse.choices import ActionKind, CaseStatus
 from wuji.abuse.models import Case, CaseAction
+from wuji.accounts import restrictions
 from wuji.audit.models import Instruction
 from wuji.billing.models import Freeze
 from wuji.compute.choices import SuspensionReason, TaskState, VmState
@@ -169,10 +170,12 @@ def test_the_owner_deadline_is_shorter_for_phishing_and_holds_over_time(server, 
 
 
 def test_restrict_calls_the_account_restrictions(case, officer, customer):
-    restrictions = pytest.importorskip("wuji.accounts.restrictions")
-    act(case, officer, ActionKind.RESTRICT, functions=["purchase", "renew"])
+    act(case, officer, ActionKind.RESTRICT, functions=["purchase", "renewal"])
     assert Instruction.objects.filter(action="abuse.restrict", owner=customer).exists()
     assert Notice.objects.filter(recipient=customer, event="abuse.action_taken").exists()
-    assert restrictions is not None
+    assert restrictions.is_restricted(customer, "purchase") and restrictions.is_restricted(customer, "renewal")
+    assert not restrictions.is_restricted(customer, "withdrawal")
+    with pytest.raises(services.CaseRefused, match="均已处于限制状态"):
+        act(case, officer, ActionKind.RESTRICT, functions=["purchase"])
     with pytest.raises(services.CaseRefused, match="请选择要限制"):
         act(case, officer, ActionKind.RESTRICT, functions=[])

@@ -57,3 +57,26 @@ def test_unknown_rules_actions_and_non_json_samples_are_refused(server, signal):
     with pytest.raises(services.CaseRefused):
         services.open_rule_case(signal)
     assert not Case.objects.exists() and not Instruction.objects.filter(action__startswith="abuse.").exists()
+
+
+def test_the_periodic_scan_turns_an_attack_in_the_stored_samples_into_a_case_and_a_blackhole(server, customer):
+    """End to end: samples stored by the metrics path → `abuse.scan_metrics` → a rule case with the samples as
+    evidence and the configured measure (attack target → blackhole), once however often the scan runs."""
+    import time_machine
+
+    from wuji.abuse import tasks
+    from wuji.compute.tests.test_abuse_signals import GBIT, write
+    from wuji.core import testing
+    from wuji.network.models import Blackhole
+
+    now = write(server, minutes=5, in_bps=3 * GBIT)
+    with time_machine.travel(now, tick=False):
+        first = tasks.scan_metrics.call()
+        again = tasks.scan_metrics.call()
+        testing.run_tasks()
+    assert first == {"signals": 1, "cases": 1} and again == {"signals": 1, "cases": 1}
+    case = Case.objects.get(rule="attack_target")
+    assert (case.server, case.owner, case.source) == (server, customer, CaseSource.RULE)
+    assert case.evidence.count() == 2 and len(case.evidence.first().samples) == 5
+    assert [a.kind for a in case.actions.all()] == [ActionKind.BLACKHOLE]
+    assert Blackhole.objects.filter(server=server).count() == 1
