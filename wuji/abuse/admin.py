@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from wuji.accounts.choices import RestrictedFunction
 from wuji.billing.choices import FreezeOutcome
-from wuji.core.admin import ReasonForm, action_page, client_ip
+from wuji.core.admin import ReasonForm, action_page, client_ip, each_selected
 from wuji.core.money import MoneyError, yuan_to_fen
 
 from . import services
@@ -156,13 +156,8 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
     def each(self, request, queryset, call, done_message):
-        for case in queryset:
-            try:
-                call(case)
-            except services.CaseRefused as exc:
-                self.message_user(request, f"{case.number}: {exc.message}", messages.ERROR)
-            else:
-                self.message_user(request, done_message % {"n": case.number})
+        each_selected(self, request, queryset, call, refused=services.CaseRefused, label=lambda case: case.number,
+                      done=lambda case: done_message % {"n": case.number})
 
     @admin.action(description=gettext_lazy("分拣（受理）"), permissions=["change"])
     def triage(self, request, queryset):

@@ -1,12 +1,13 @@
 """What the owner of a server under an abuse case is told (4.5.2.2). Mandatory, on every channel."""
 
-from wuji.notifications.choices import NoticeChannel
+from wuji.notifications.choices import NoticeChannel, NoticeKind
 from wuji.notifications.events import Event, declare
 
 ALL_CHANNELS = (NoticeChannel.INBOX, NoticeChannel.EMAIL, NoticeChannel.SMS)
 
 OWNER_ASKED = declare(Event(
     code="abuse.owner_asked",
+    kind=NoticeKind.LEGAL,
     subject_zh="滥用投诉 {{ number }}：请在 {{ deadline }} 前处理",
     body_zh="您的服务器 {{ server }} 涉及滥用投诉（{{ category }}，协议第 {{ clause }} 条），案件编号 {{ number }}。\n"
             "{{ text }}\n请在 {{ deadline }} 前处理并在控制台回复说明：{{ link }}。"
@@ -22,6 +23,7 @@ OWNER_ASKED = declare(Event(
 
 ACTION_TAKEN = declare(Event(
     code="abuse.action_taken",
+    kind=NoticeKind.LEGAL,
     subject_zh="滥用案件 {{ number }}：武极云已采取措施（{{ action }}）",
     body_zh="根据《武极云用户服务协议》第 4.5.2.2 条，针对案件 {{ number }}（{{ category }}），"
             "武极云已对{% if server %}服务器 {{ server }} {% else %}您的账户{% endif %}采取措施：{{ action }}。\n"

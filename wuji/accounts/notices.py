@@ -1,12 +1,13 @@
 """What the accounts app tells users: lock-down and unlock (2.2.1), contact changes."""
 
-from wuji.notifications.choices import NoticeChannel
+from wuji.notifications.choices import NoticeChannel, NoticeKind
 from wuji.notifications.events import Event, declare
 
 EVERY_CHANNEL = (NoticeChannel.INBOX, NoticeChannel.EMAIL, NoticeChannel.SMS)
 
 ACCOUNT_LOCKED = declare(Event(
     code="accounts.account_locked",
+    kind=NoticeKind.SECURITY,
     subject_zh="您的武极云账户已锁定",
     body_zh="根据您提交的未授权使用报告（安全事件 #{{ case }}），您的账户已于 {{ time }} 锁定："
             "所有登录会话已结束，所有 API 密钥已吊销。工作人员审核后将为您解锁；如非本人操作，请立即联系客服。",
@@ -20,6 +21,7 @@ ACCOUNT_LOCKED = declare(Event(
 
 ACCOUNT_UNLOCKED = declare(Event(
     code="accounts.account_unlocked",
+    kind=NoticeKind.SECURITY,
     subject_zh="您的武极云账户已解锁",
     body_zh="安全事件 #{{ case }} 已审核完毕，您的账户已解锁。请尽快修改密码并启用两步验证；"
             "API 密钥需要重新创建。",
@@ -32,6 +34,7 @@ ACCOUNT_UNLOCKED = declare(Event(
 
 CONTACT_CHANGED = declare(Event(
     code="accounts.contact_changed",
+    kind=NoticeKind.SECURITY,
     subject_zh="您的账户{{ kind }}已更换",
     body_zh="您的账户{{ kind }}已由 {{ old }} 更换为 {{ new }}。如非本人操作，请立即报告未授权使用。",
     subject_en="The {{ kind_en }} of your account has changed",
@@ -95,6 +98,7 @@ CONTACT_RESOLVED = declare(Event(
 
 ACCOUNT_CANCELLED = declare(Event(
     code="accounts.account_cancelled",
+    kind=NoticeKind.SECURITY,
     subject_zh="您的武极云账户已注销",
     body_zh="根据您的申请，您的账户已于 {{ time }} 注销：账户已停用，所有登录会话已结束，所有 API 密钥已吊销。"
             "依照法律规定，您的实名信息、交易与账务记录及操作记录将继续保存至法定期限届满。如非本人操作，请立即联系客服。",
@@ -112,6 +116,7 @@ ACCOUNT_CANCELLED = declare(Event(
 
 FUNCTIONS_RESTRICTED = declare(Event(
     code="accounts.functions_restricted",
+    kind=NoticeKind.LEGAL,
     subject_zh="您的武极云账户部分功能已被限制",
     body_zh="依据用户服务协议第 4.5.2.2 条，您账户的以下功能已于 {{ time }} 被限制：{{ functions }}。"
             "原因：{{ reason }}。其他功能、已有服务和账户余额不受影响。"

@@ -1,9 +1,11 @@
 """What the agreement tells customers: a revision is coming (clause 11; a legal notice, so mandatory)."""
 
+from wuji.notifications.choices import NoticeKind
 from wuji.notifications.events import Event, declare
 
 REVISED = declare(Event(
     code="agreement.revised",
+    kind=NoticeKind.LEGAL,
     subject_zh="《{{ title }}》修订公告：新版本将于 {{ effective }} 生效",
     body_zh="我们修订了《{{ title }}》，新版本 {{ version }} 将于 {{ effective }}（北京时间）起生效。"
             "依据协议第十一条，修订内容在公告 7 日后生效。请在生效前阅读全文：{{ link }}。"

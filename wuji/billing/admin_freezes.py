@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuji.accounts.admin import UserAdmin
-from wuji.core.admin import ReasonForm, action_page, client_ip
+from wuji.core.admin import ReasonForm, action_page, client_ip, each_selected
 from wuji.core.money import MoneyError, yuan_to_fen
 
 from . import freezes
@@ -115,13 +115,8 @@ class FreezeAdmin(admin.ModelAdmin):
         return False
 
     def _each(self, request, queryset, call, done_message):
-        for freeze in queryset:
-            try:
-                call(freeze)
-            except freezes.FreezeRefused as exc:
-                self.message_user(request, f"#{freeze.pk}: {exc.message}", messages.ERROR)
-            else:
-                self.message_user(request, done_message % {"pk": freeze.pk})
+        each_selected(self, request, queryset, call, refused=freezes.FreezeRefused,
+                      label=lambda freeze: f"#{freeze.pk}", done=lambda freeze: done_message % {"pk": freeze.pk})
 
     @admin.action(description=gettext_lazy("申诉通过，立即解冻"), permissions=["change"])
     def uphold_appeal(self, request, queryset):

@@ -1,12 +1,13 @@
 """What billing tells customers about fund freezes (5.4.7: e-mail, in-site message and SMS; mandatory)."""
 
-from wuji.notifications.choices import NoticeChannel
+from wuji.notifications.choices import NoticeChannel, NoticeKind
 from wuji.notifications.events import Event, declare
 
 ALL_CHANNELS = (NoticeChannel.INBOX, NoticeChannel.EMAIL, NoticeChannel.SMS)
 
 FUNDS_FROZEN = declare(Event(
     code="billing.funds_frozen",
+    kind=NoticeKind.LEGAL,
     subject_zh="您的账户资金 {{ amount }} 已被冻结",
     body_zh="根据《武极云用户服务协议》第 {{ clause }} 条，您账户中的 {{ amount }} 已被冻结，冻结期间不能消费或提现。"
             "原因：{{ reason }}。{{ note }}\n"
@@ -24,6 +25,7 @@ FUNDS_FROZEN = declare(Event(
 
 APPEAL_RECEIVED = declare(Event(
     code="billing.freeze_appeal_received",
+    kind=NoticeKind.BILLING,
     subject_zh="我们已收到您对资金冻结的申诉",
     body_zh="我们已收到您对冻结金额 {{ amount }} 的申诉，工作人员审核后会通知您结果。",
     subject_en="We have received your appeal against the freeze",
@@ -34,6 +36,7 @@ APPEAL_RECEIVED = declare(Event(
 
 FUNDS_UNFROZEN = declare(Event(
     code="billing.funds_unfrozen",
+    kind=NoticeKind.BILLING,
     subject_zh="您账户中被冻结的 {{ amount }} 已解冻",
     body_zh="您账户中被冻结的 {{ amount }} 已解冻，已回到现金余额，可正常使用。说明：{{ reason }}",
     subject_en="{{ amount }} in your account has been unfrozen",
@@ -44,6 +47,7 @@ FUNDS_UNFROZEN = declare(Event(
 
 FREEZE_OUTCOME = declare(Event(
     code="billing.freeze_outcome",
+    kind=NoticeKind.LEGAL,
     subject_zh="关于您被冻结资金 {{ amount }} 的处理结果",
     body_zh="{% if appealed %}您的申诉未通过审核（{{ reason }}）。{% else %}您未在申诉期限内提交申诉。{% endif %}"
             "根据《武极云用户服务协议》第 5.4.7 条，冻结的 {{ amount }} 将{{ outcome }}。",

@@ -9,12 +9,14 @@ from wuji.core import money
 from wuji.ledger import services as ledger
 from wuji.ledger.choices import AccountKind, PlatformAccount, TransactionKind
 from wuji.notifications import services as notifications
+from wuji.notifications.choices import NoticeKind
 from wuji.notifications.events import Event, declare
 
 MAX_GIFT_FEN = 10_000_00  # 1 万元 per grant; larger amounts are a finance decision outside the console
 
 GIFT_GRANTED = declare(Event(
     code="billing.gift_granted",
+    kind=NoticeKind.BILLING,
     subject_zh="您获得了 {{ amount }} 赠送金",
     body_zh="我们向您的账户发放了 {{ amount }} 赠送金（原因：{{ reason }}）。赠送金可用于购买和续费，"
             "不可提现，也不计入可开票金额。",

@@ -1,13 +1,14 @@
 """What billing tells customers about their prepaid subscriptions (4.5.2.1). Expiry and release notices are
 mandatory and go to the inbox, e-mail and SMS."""
 
-from wuji.notifications.choices import NoticeChannel
+from wuji.notifications.choices import NoticeChannel, NoticeKind
 from wuji.notifications.events import Event, declare
 
 ALL_CHANNELS = (NoticeChannel.INBOX, NoticeChannel.EMAIL, NoticeChannel.SMS)
 
 RENEWED = declare(Event(
     code="billing.renewed",
+    kind=NoticeKind.BILLING,
     subject_zh="服务器 {{ name }} 已续费",
     body_zh="服务器 {{ name }} 已续费 {{ cycles }} 个周期，扣费 {{ amount }} 元，到期时间延长至 {{ period_end }}。",
     subject_en="Server {{ name }} renewed",
@@ -18,6 +19,7 @@ RENEWED = declare(Event(
 
 AUTO_RENEW_FAILED = declare(Event(
     code="billing.auto_renew_failed",
+    kind=NoticeKind.BILLING,
     subject_zh="服务器 {{ name }} 自动续费失败",
     body_zh="服务器 {{ name }} 将于 {{ period_end }} 到期，自动续费需 {{ amount }} 元，但余额不足。"
             "请充值，充值后将立即自动续费；否则服务器将在到期时停机。",
@@ -30,6 +32,7 @@ AUTO_RENEW_FAILED = declare(Event(
 
 EXPIRY_REMINDER = declare(Event(
     code="billing.expiry_reminder",
+    kind=NoticeKind.BILLING,
     subject_zh="服务器 {{ name }} 将于 {{ days }} 天内到期",
     body_zh="服务器 {{ name }} 将于 {{ period_end }} 到期。请及时续费（续费价格 {{ amount }} 元/周期），"
             "到期未续费将停机，停机 {{ retention }} 天后释放，数据不可恢复。",
@@ -42,6 +45,7 @@ EXPIRY_REMINDER = declare(Event(
 
 EXPIRED = declare(Event(
     code="billing.expired",
+    kind=NoticeKind.LEGAL,
     subject_zh="服务器 {{ name }} 已到期停机",
     body_zh="服务器 {{ name }} 已于 {{ period_end }} 到期并停机，数据保留至 {{ release_at }}。"
             "在此之前续费即可恢复运行；逾期将释放服务器及其数据。",
@@ -54,6 +58,7 @@ EXPIRED = declare(Event(
 
 RELEASE_NOTICE = declare(Event(
     code="billing.release_notice",
+    kind=NoticeKind.LEGAL,
     subject_zh="服务器 {{ name }} 将于 {{ release_at }} 释放",
     body_zh="已到期的服务器 {{ name }} 将于 {{ release_at }} 释放，释放后数据不可恢复。如需保留，请在此之前续费。",
     subject_en="Server {{ name }} will be released on {{ release_at }}",
@@ -65,6 +70,7 @@ RELEASE_NOTICE = declare(Event(
 
 RELEASED = declare(Event(
     code="billing.released",
+    kind=NoticeKind.LEGAL,
     subject_zh="服务器 {{ name }} 已释放",
     body_zh="服务器 {{ name }} 到期后未续费，保留期已满，已释放。",
     subject_en="Server {{ name }} has been released",
@@ -75,6 +81,7 @@ RELEASED = declare(Event(
 
 PLAN_CHANGED = declare(Event(
     code="billing.plan_changed",
+    kind=NoticeKind.BILLING,
     subject_zh="服务器 {{ name }} 已变更配置",
     body_zh="服务器 {{ name }} 的配置已由 {{ old_plan }} 变更为 {{ new_plan }}，{{ money }}。"
             "此后续费价格为 {{ price }} 元/周期。",
@@ -86,6 +93,7 @@ PLAN_CHANGED = declare(Event(
 
 PROVISIONING_REFUNDED = declare(Event(
     code="billing.provisioning_refunded",
+    kind=NoticeKind.BILLING,
     subject_zh="服务器 {{ name }} 开通失败，已全额退款",
     body_zh="很抱歉，服务器 {{ name }} 开通失败。订单款项 {{ amount }} 元已按原支付比例全额退回您的账户余额"
             "（现金 {{ cash }} 元，赠送金 {{ gift }} 元）。",

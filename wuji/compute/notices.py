@@ -1,5 +1,6 @@
 """What compute tells customers."""
 
+from wuji.notifications.choices import NoticeKind
 from wuji.notifications.events import Event, declare
 
 SERVER_READY = declare(Event(
@@ -34,6 +35,7 @@ _ADDRESS_EN = ("{% if address_changes %}After the move its public IP changes fro
 
 MIGRATION_SCHEDULED = declare(Event(
     code="compute.migration_scheduled",
+    kind=NoticeKind.LEGAL,
     subject_zh="机房迁移通知：您的服务器 {{ name }} 将于 {{ date }} 迁移",
     body_zh="因{{ reason }}，服务器 {{ name }}（{{ uuid }}）将在 {{ window }}（北京时间）迁移到新的宿主机，"
             "迁移期间服务器会关机。" + _ADDRESS_ZH,
@@ -45,6 +47,7 @@ MIGRATION_SCHEDULED = declare(Event(
 
 MIGRATION_REMINDER = declare(Event(
     code="compute.migration_reminder",
+    kind=NoticeKind.LEGAL,
     subject_zh="提醒：您的服务器 {{ name }} 将于 24 小时内迁移",
     body_zh="服务器 {{ name }}（{{ uuid }}）将在 {{ window }}（北京时间）迁移，迁移期间服务器会关机。" + _ADDRESS_ZH,
     subject_en="Reminder: your server {{ name }} moves within 24 hours",
@@ -85,6 +88,7 @@ MIGRATION_FAILED = declare(Event(
 
 MIGRATION_CANCELLED = declare(Event(
     code="compute.migration_cancelled",
+    kind=NoticeKind.LEGAL,
     subject_zh="您的服务器 {{ name }} 的迁移已取消",
     body_zh="原定于 {{ window }}（北京时间）进行的服务器 {{ name }}（{{ uuid }}）迁移已取消。"
             "服务器留在原宿主机上，公网 IP 不变{% if old_address %}（{{ old_address }}）{% endif %}，"

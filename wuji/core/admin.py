@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy
 
@@ -18,6 +18,19 @@ def action_page(model_admin, request, queryset, form, action: str, title):
         "form": form, "queryset": queryset, "action": action,
         "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
     })
+
+
+def each_selected(model_admin, request, queryset, call, *, refused, label, done) -> None:
+    """Run `call` on each selected object. A refusal (an exception of the `refused` type(s), with a `message`)
+    is shown against that object (`label(obj)`) and the others still run; success shows `done(obj)`."""
+    for obj in queryset:
+        try:
+            call(obj)
+        except refused as exc:
+            model_admin.message_user(request, f"{label(obj)}: {getattr(exc, 'message', None) or exc}",
+                                     messages.ERROR)
+        else:
+            model_admin.message_user(request, done(obj))
 
 
 class ReasonForm(forms.Form):

@@ -1,6 +1,6 @@
 """What real-name verification tells customers."""
 
-from wuji.notifications.choices import NoticeChannel
+from wuji.notifications.choices import NoticeChannel, NoticeKind
 from wuji.notifications.events import Event, declare
 
 SUBMITTED = declare(Event(
@@ -35,6 +35,7 @@ REJECTED = declare(Event(
 
 CORRECTION_REQUIRED = declare(Event(
     code="identity.correction_required",
+    kind=NoticeKind.LEGAL,
     subject_zh="请更正您的实名信息",
     body_zh="经核查，您账户的实名信息不真实或不准确：{{ reason }}。请于 {{ deadline }}（北京时间）前在"
             "“实名认证”页面提交更正。逾期未更正，依据用户服务协议第 2.1.3 条，账户将被限制使用。",
@@ -47,6 +48,7 @@ CORRECTION_REQUIRED = declare(Event(
 
 RESTRICTED = declare(Event(
     code="identity.restricted",
+    kind=NoticeKind.LEGAL,
     subject_zh="账户已被限制使用",
     body_zh="您的账户未在期限内更正实名信息（{{ reason }}），依据用户服务协议第 2.1.3 条已被限制使用："
             "暂停购买新的服务。完成更正并经审核后可恢复。",
@@ -68,6 +70,7 @@ RESTRICTION_LIFTED = declare(Event(
 
 MEMBERSHIP_CANCELLED = declare(Event(
     code="identity.membership_cancelled",
+    kind=NoticeKind.LEGAL,
     subject_zh="您的会员资格已被注销",
     body_zh="您的账户未在期限内更正实名信息（{{ reason }}），依据用户服务协议第 2.1.3 条，武极云已于 {{ time }}"
             "（北京时间）注销您的会员资格并终止服务，账户已停用，无法再登录，全部会话已结束，API 密钥已撤销。"

@@ -1,5 +1,6 @@
 """What network tells customers."""
 
+from wuji.notifications.choices import NoticeKind
 from wuji.notifications.events import Event, declare
 
 IP_CHANGED = declare(Event(
@@ -15,6 +16,7 @@ IP_CHANGED = declare(Event(
 
 IP_UNBOUND = declare(Event(
     code="network.ip_unbound",
+    kind=NoticeKind.LEGAL,
     subject_zh="您的服务器 {{ name }} 的公网 IP 已被解绑",
     body_zh="服务器 {{ name }}（{{ uuid }}）的公网 IP {{ address }} 已由工作人员解绑并收回。原因：{{ reason }}。"
             "如需公网访问，可在控制台为该服务器重新绑定公网 IP（地址可能不同）。",
@@ -27,6 +29,7 @@ IP_UNBOUND = declare(Event(
 
 BLACKHOLE_STARTED = declare(Event(
     code="network.blackhole_started",
+    kind=NoticeKind.LEGAL,
     subject_zh="您的服务器 {{ name }} 的公网 IP 已被黑洞封堵",
     body_zh="服务器 {{ name }}（{{ uuid }}）的公网 IP {{ address }} 因遭受攻击已被黑洞封堵，期间无法从公网访问。"
             "原因：{{ reason }}。预计解除时间：{{ until }}（北京时间），届时将自动恢复同一地址。",

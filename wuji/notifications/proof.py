@@ -16,20 +16,12 @@ from django.utils.translation import gettext as _
 from wuji.core import clock
 
 from . import events
+from .choices import NoticeKind
 from .models import Delivery, DeliveryAttempt, Notice
-
-# Events whose delivery may have to be proven; shown first on the page (only those some app declares).
-LEGAL_EVENTS = (
-    "agreements.revised",
-    "compute.migration_scheduled", "compute.migration_reminder",
-    "billing.funds_frozen", "billing.freeze_outcome",
-    "identity.correction_required", "identity.restricted",
-    "billing.release_notice", "billing.released", "billing.payg_release_soon", "billing.payg_released",
-)
 
 
 def event_choices() -> list[tuple[str, str]]:
-    legal = [code for code in LEGAL_EVENTS if code in events.EVENTS]
+    legal = sorted(code for code, event in events.EVENTS.items() if event.kind == NoticeKind.LEGAL)
     rest = sorted(code for code in events.EVENTS if code not in legal)
     return [(code, f"{code} · {events.EVENTS[code].subject_zh}") for code in legal + rest]
 

@@ -2,12 +2,12 @@
 call, give up on a leg) and bank accounts (masked; the full details only with a reason, logged)."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from wuji.audit import services as audit
-from wuji.core.admin import ReasonForm, action_page, client_ip
+from wuji.core.admin import ReasonForm, action_page, client_ip, each_selected
 
 from . import withdrawals
 from .choices import RefundLegStatus, WithdrawalStatus
@@ -29,13 +29,8 @@ class ReadOnly(admin.ModelAdmin):
         return [f.name for f in self.model._meta.fields]
 
     def _each(self, request, rows, call, done_message):
-        for row in rows:
-            try:
-                call(row)
-            except withdrawals.WithdrawalRefused as exc:
-                self.message_user(request, f"{row}: {exc.message}", messages.ERROR)
-            else:
-                self.message_user(request, done_message % {"row": row})
+        each_selected(self, request, rows, call, refused=withdrawals.WithdrawalRefused, label=str,
+                      done=lambda row: done_message % {"row": row})
 
 
 class RefundInline(admin.TabularInline):

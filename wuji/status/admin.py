@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page, client_ip
+from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page, client_ip, each_selected
 
 from . import services, sla
 from .choices import IncidentStatus, MaintenanceState
@@ -16,13 +16,8 @@ from .models import Announcement, Incident, IncidentUpdate, MaintenanceNotice, M
 
 
 def _each(model_admin, request, queryset, call, done):
-    for obj in queryset:
-        try:
-            call(obj)
-        except services.StatusRefused as exc:
-            model_admin.message_user(request, f"{obj}: {exc}", messages.ERROR)
-        else:
-            model_admin.message_user(request, f"{obj}: {done}")
+    each_selected(model_admin, request, queryset, call, refused=services.StatusRefused, label=str,
+                  done=lambda obj: f"{obj}: {done}")
 
 
 @admin.register(Announcement)

@@ -1,10 +1,12 @@
 """What the status app tells customers about maintenance (clause 7.1). Context: title, window (Beijing time),
 impact, description, servers (names), reason (emergency / cancellation / extension)."""
 
+from wuji.notifications.choices import NoticeKind
 from wuji.notifications.events import Event, declare
 
 MAINTENANCE_SCHEDULED = declare(Event(
     code="status.maintenance_scheduled",
+    kind=NoticeKind.LEGAL,
     subject_zh="维护通知：{{ title }}（{{ window }}）",
     body_zh="我们将在 {{ window }}（北京时间）进行维护：{{ title }}。影响：{{ impact }}。涉及您的服务器："
             "{{ servers }}。{{ description }}{% if reason %}（紧急维护原因：{{ reason }}）{% endif %}",

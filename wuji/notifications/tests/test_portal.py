@@ -96,3 +96,15 @@ def test_proof_needs_the_view_permission(client, db):
     user = get_user_model().objects.create_user(email="ops@example.com", password=None, is_staff=True)
     client.force_login(user)
     assert client.get(PROOF_URL, {"event": LEGAL}).status_code == 403
+
+
+def test_the_legal_notices_the_agreement_requires_are_listed_first_and_are_mandatory():
+    from wuji.notifications import events, proof
+    from wuji.notifications.choices import NoticeKind
+
+    codes = [code for code, _label in proof.event_choices()]
+    legal = [code for code in codes if events.get(code).kind == NoticeKind.LEGAL]
+    assert codes[:len(legal)] == legal  # legal ones first
+    for required in ("agreement.revised", "compute.migration_scheduled", "billing.funds_frozen",
+                     "identity.correction_required", "billing.release_notice", "billing.released"):
+        assert required in legal and events.get(required).mandatory
