@@ -202,6 +202,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "wuji.support.choices.TicketStatus.choices",
         "NoticeKindEnum": "wuji.notifications.choices.NoticeKind.choices",
+        "TicketCategoryEnum": "wuji.support.choices.TicketCategory.choices",
+        "CaseCategoryEnum": "wuji.abuse.choices.CaseCategory.choices",
     },
 }
 

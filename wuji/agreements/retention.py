@@ -34,12 +34,21 @@ class Category:
 def _purge_notices(user) -> int:
     """In-site notices (站内信) and their delivery log (addresses, results)."""
     from wuji.notifications import services as notifications
-    from wuji.notifications.models import Delivery
+    from wuji.notifications.models import Delivery, DeliveryAttempt
 
     notices = notifications.inbox_of(user)
+    attempts, _detail = DeliveryAttempt.objects.filter(delivery__notice__in=notices).delete()
     deliveries, _detail = Delivery.objects.filter(notice__in=notices).delete()
     deleted, _detail = notices.delete()
-    return deliveries + deleted
+    return attempts + deliveries + deleted
+
+
+def _purge_wechat_binding(user) -> int:
+    """The WeChat openid notices went to: nothing is sent to a cancelled account."""
+    from wuji.notifications.models import WechatBinding
+
+    deleted, _detail = WechatBinding.objects.filter(user=user).delete()
+    return deleted
 
 
 def _purge_identity_documents(user) -> int:
@@ -60,6 +69,9 @@ RETENTION: tuple[Category, ...] = (
              "《网络安全法》第二十一条：网络日志留存不少于六个月；由 accounts.purge_login_records 每日清理"),
     Category("notices", "站内信及通知投递记录", "注销后 3 年",
              "通知送达的证明；《民法典》第一百八十八条诉讼时效三年", dt.timedelta(days=3 * 365), _purge_notices),
+    Category("wechat_binding", "微信通知绑定（OpenID）", "注销后 1 日",
+             "注销后不再发送通知，不再必要（《个人信息保护法》第四十七条）", dt.timedelta(days=1),
+             _purge_wechat_binding),
     Category("identity_documents", "实名认证证件照片、营业执照", "注销后 180 日",
              "核验完成后不再必要（《个人信息保护法》第十九条、第四十七条）；留存期供监管查询",
              dt.timedelta(days=180), _purge_identity_documents),

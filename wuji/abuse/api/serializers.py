@@ -76,6 +76,6 @@ class CaseDetailSerializer(CaseSerializer):
         return CaseMessageSerializer(services.visible_messages(case), many=True).data
 
 
-class ReplySerializer(serializers.Serializer):
+class CaseReplySerializer(serializers.Serializer):
     text = serializers.CharField(max_length=services.MAX_TEXT)
     files = serializers.ListField(child=serializers.FileField(), required=False, max_length=services.MAX_FILES)

@@ -16,10 +16,10 @@ from ..models import Case
 from .authentication import IsPartnerFeed, PartnerFeedAuthentication
 from .serializers import (
     CaseDetailSerializer,
+    CaseReplySerializer,
     CaseSerializer,
     ComplaintInSerializer,
     ComplaintOutSerializer,
-    ReplySerializer,
 )
 
 
@@ -62,12 +62,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_serializer_class(self):
         return CaseSerializer if self.action == "list" else CaseDetailSerializer
 
-    @extend_schema(request=ReplySerializer, responses={201: CaseDetailSerializer, **error_responses(400, 404, 409)})
+    @extend_schema(request=CaseReplySerializer, responses={201: CaseDetailSerializer, **error_responses(400, 404, 409)})
     @action(detail=True, methods=["post"])
     def replies(self, request, pk: str):
         """Reply in the case thread, with up to 5 files (multipart)."""
         case = self.get_object()
-        body = validated(ReplySerializer, request.data)
+        body = validated(CaseReplySerializer, request.data)
         try:
             uploads = [services.upload_from(f) for f in body.get("files", [])]
             services.reply(case, owner=request.user, text=body["text"], files=uploads, channel=Channel.API,

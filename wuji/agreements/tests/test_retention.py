@@ -11,7 +11,7 @@ from wuji.accounts import services as accounts
 from wuji.agreements import retention, tasks
 from wuji.agreements.models import Acceptance
 from wuji.audit.models import Instruction
-from wuji.core import testing
+from wuji.core import clock, testing
 from wuji.identity import services as identity
 from wuji.identity import testing as identity_testing
 from wuji.identity.models import Verification
@@ -51,11 +51,11 @@ def test_each_category_is_purged_at_its_own_period_and_legal_records_stay(
     assert notices and Notice.objects.filter(recipient=customer).exists()
 
     assert purge_at(cancelled_at + dt.timedelta(days=179), django_capture_on_commit_callbacks) == {
-        "notices": 0, "identity_documents": 0}
+        "notices": 0, "wechat_binding": 0, "identity_documents": 0}
     assert document.storage.exists(document.name)
 
     assert purge_at(cancelled_at + dt.timedelta(days=181), django_capture_on_commit_callbacks) == {
-        "notices": 0, "identity_documents": 1}
+        "notices": 0, "wechat_binding": 0, "identity_documents": 1}
     assert not document.storage.exists(document.name)
     verification.refresh_from_db()
     assert verification.document.name == "" and verification.number_masked  # the registration record stays
@@ -71,7 +71,22 @@ def test_each_category_is_purged_at_its_own_period_and_legal_records_stay(
     purge = Instruction.objects.filter(owner=cancelled, action="account.retention_purge")
     assert {i.params["category"] for i in purge} == {"notices", "identity_documents"}
 
-    assert purge_at(later, django_capture_on_commit_callbacks) == {"notices": 0, "identity_documents": 0}
+    assert purge_at(later, django_capture_on_commit_callbacks) == {"notices": 0, "wechat_binding": 0,
+                                                                   "identity_documents": 0}
+
+
+def test_the_wechat_binding_of_a_cancelled_account_goes_the_next_day(cancelled, customer,
+                                                                      django_capture_on_commit_callbacks):
+    from wuji.notifications.models import WechatBinding
+
+    now = clock.now()
+    WechatBinding.objects.create(user=cancelled, openid="o-cancelled", bound_at=now)
+    WechatBinding.objects.create(user=customer, openid="o-active", bound_at=now)
+    cancelled_at = Instruction.objects.get(action="account.cancel", owner=cancelled).created_at
+    assert purge_at(cancelled_at + dt.timedelta(hours=23), django_capture_on_commit_callbacks)["wechat_binding"] == 0
+    assert purge_at(cancelled_at + dt.timedelta(days=1, hours=1),
+                    django_capture_on_commit_callbacks)["wechat_binding"] == 1
+    assert list(WechatBinding.objects.values_list("openid", flat=True)) == ["o-active"]
 
 
 def test_period_runs_from_the_last_cancellation(cancelled, django_capture_on_commit_callbacks):

@@ -68,7 +68,7 @@ class TicketCreateSerializer(serializers.Serializer):
     files = serializers.ListField(child=serializers.FileField(), required=False, max_length=services.MAX_FILES)
 
 
-class ReplySerializer(serializers.Serializer):
+class TicketReplySerializer(serializers.Serializer):
     body = serializers.CharField(max_length=services.MAX_BODY)
     files = serializers.ListField(child=serializers.FileField(), required=False, max_length=services.MAX_FILES)
 

@@ -20,9 +20,9 @@ from ..views import attachment_response
 from .serializers import (
     MessageSerializer,
     RatingSerializer,
-    ReplySerializer,
     TicketCreateSerializer,
     TicketDetailSerializer,
+    TicketReplySerializer,
     TicketSerializer,
 )
 
@@ -61,12 +61,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise _refused(exc) from exc
         return self._detail(ticket, status.HTTP_201_CREATED)
 
-    @extend_schema(request=ReplySerializer, responses={201: MessageSerializer, **error_responses(400, 404, 409)})
+    @extend_schema(request=TicketReplySerializer, responses={201: MessageSerializer, **error_responses(400, 404, 409)})
     @action(detail=True, methods=["post"])
     def messages(self, request: Request, pk: str) -> Response:
         """Reply to the ticket (a resolved ticket reopens, within the reopen period; a closed one refuses)."""
         ticket = self.get_object()
-        body = validated(ReplySerializer, request.data)
+        body = validated(TicketReplySerializer, request.data)
         try:
             uploads = [services.upload_from(f) for f in body.get("files", [])]
             message = services.reply(ticket=ticket, customer=request.user, body=body["body"], files=uploads,
