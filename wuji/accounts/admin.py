@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from wuji.core import money
-from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page
+from wuji.core.admin import LogsPersonalDataViews, ReadOnlyAdmin, ReasonForm, action_page
 from wuji.core.forms import YuanField
 from wuji.ledger import services as ledger
 
@@ -45,7 +45,8 @@ class GiftForm(forms.Form):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(LogsPersonalDataViews, BaseUserAdmin):
+    personal_data = "account_profile"
     ordering = ["id"]
     list_display = ["id", "email", "phone", "is_staff", "is_active", "locked_at", "date_joined", "last_login"]
     list_filter = ["is_staff", "is_active", ("locked_at", admin.EmptyFieldListFilter)]
@@ -120,14 +121,24 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(LogsPersonalDataViews, admin.ModelAdmin):
+    personal_data = "real_name_profile"
+
+    def personal_data_subject(self, obj):
+        return obj.user
+
     list_display = ["user", "real_name", "nationality", "province", "city", "updated_at"]
     search_fields = ["user__email", "real_name"]
     raw_id_fields = ["user"]
 
 
 @admin.register(LoginRecord)
-class LoginRecordAdmin(ReadOnlyAdmin):
+class LoginRecordAdmin(LogsPersonalDataViews, ReadOnlyAdmin):
+    personal_data = "login_record"
+
+    def personal_data_subject(self, obj):
+        return obj.user
+
     list_display = ["created_at", "user", "identifier", "event", "result", "ip", "port", "detail"]
     list_filter = ["event", "result"]
     search_fields = ["identifier", "user__email", "ip"]

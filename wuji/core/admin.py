@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import ScheduledRun
@@ -31,6 +33,29 @@ def each_selected(model_admin, request, queryset, call, *, refused, label, done)
                                      messages.ERROR)
         else:
             model_admin.message_user(request, done(obj))
+
+
+class LogsPersonalDataViews:
+    """For console pages that show one person's data (contact details, real name, login history): every time
+    staff open one, a line goes to the staff data-access log first — who looked at whose data, when, from where
+    (5.2, PIPL art. 51). `personal_data` names what the page shows; `personal_data_subject` finds the person."""
+
+    personal_data = ""
+
+    def personal_data_subject(self, obj):
+        return obj
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if request.method == "GET":
+            obj = self.get_object(request, unquote(object_id))
+            subject = self.personal_data_subject(obj) if obj is not None else None
+            if subject is not None and subject.pk != request.user.pk and self.has_view_or_change_permission(
+                    request, obj):
+                from wuji.audit import services as audit
+
+                audit.record_data_access(staff=request.user, subject=subject, field=self.personal_data,
+                                         reason=_("在控制台查看"), target=obj, ip=client_ip(request))
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class ReasonForm(forms.Form):

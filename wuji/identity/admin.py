@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from wuji.audit import services as audit
 from wuji.core import clock
-from wuji.core.admin import ReasonForm, action_page, client_ip
+from wuji.core.admin import LogsPersonalDataViews, ReasonForm, action_page, client_ip
 
 from . import services
 from .choices import VerificationStatus
@@ -32,8 +32,14 @@ class FlagForm(ReasonForm):
 
 
 @admin.register(Verification)
-class VerificationAdmin(admin.ModelAdmin):
-    """Read-only in the form; every change is a service call from the review box or an action."""
+class VerificationAdmin(LogsPersonalDataViews, admin.ModelAdmin):
+    """Read-only in the form; every change is a service call from the review box or an action. Opening one
+    is logged (name and masked number on the page); the full number and the document need `reveal_view`."""
+
+    personal_data = "verification"
+
+    def personal_data_subject(self, obj):
+        return obj.user
 
     list_display = ["id", "user", "kind", "name", "number_masked", "status", "warning", "submitted_at",
                     "reviewed_by", "reviewed_at"]
