@@ -4,9 +4,11 @@ import hmac
 import secrets
 
 from django.db import transaction
+from django.db.models import OuterRef
 from django.utils.translation import gettext as _
 
 from wuji.accounts import restrictions
+from wuji.agreements import services as agreements
 from wuji.audit import services as audit
 from wuji.core import clock, crypto
 
@@ -54,7 +56,8 @@ def revoke_key(*, key: ApiKey, actor, ip: str | None, channel: str = "web") -> N
 
 def authenticate(key_id: str, secret: str) -> ApiKey | None:
     key = (ApiKey.objects.select_related("owner").filter(key_id=key_id, revoked_at__isnull=True)
-           .annotate(api_restricted=restrictions.open_exists("owner", restrictions.RestrictedFunction.API)).first())
+           .annotate(api_restricted=restrictions.open_exists("owner", restrictions.RestrictedFunction.API),
+                     agreement_pending=agreements.pending_acceptance(OuterRef("owner"))).first())
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(secret)):
         return None
     if not key.owner.is_active or key.owner.locked_at:  # a locked account's keys fail (clause 2.2.1)

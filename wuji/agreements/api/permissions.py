@@ -16,4 +16,7 @@ class AgreementAccepted(BasePermission):
                 "同意，或登录控制台同意。")
 
     def has_permission(self, request, view) -> bool:
+        pending = getattr(request.auth, "agreement_pending", None)  # answered with the API key's own query
+        if pending is not None:
+            return not pending or request.user.is_staff
         return not services.needs_acceptance(request.user)

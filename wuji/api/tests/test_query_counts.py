@@ -8,9 +8,9 @@ from wuji.core import testing
 
 from .conftest import buy
 
-# Authentication (1) + agreement accepted (1, issue 6: agreements) + page count (1) + page rows (1); the
-# instruction export has no count.
-MAX_QUERIES = 4
+# Authentication with the agreement check (1) + page count (1) + page rows (1); the instruction export has no
+# count.
+MAX_QUERIES = 3
 
 LISTS = [
     "/api/v1/servers/",

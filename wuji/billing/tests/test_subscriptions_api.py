@@ -125,7 +125,7 @@ def test_list_queries_do_not_grow_with_rows(api, customer, django_assert_max_num
     testing.fund(customer, 1000_00)
     buy(api, key="o-0")
     api.get(SUBS)  # the key's last-used time is written on first use
-    with django_assert_max_num_queries(4) as captured:  # issue 6: agreements — + the agreement check
+    with django_assert_max_num_queries(3) as captured:
         api.get(SUBS)
     baseline = len(captured.captured_queries)
     for index in range(1, 5):
