@@ -14,8 +14,7 @@ demo: venv $(if $(filter 1,$(WUJI_DEMO_QEMU)),system) guest-image  ## run the pl
 	WUJI_SANDBOX_PAYMENTS=1 $(BIN)/wuji demo --port $(PORT)
 
 test: system venv guest-image  ## the whole suite on SQLite (with the browser and real-QEMU legs) and on PostgreSQL
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres  # the two legs at once: one per core
 
 test-sqlite:
 	WUJI_TEST_LIBVIRT_SYSTEM=1 $(BIN)/python -m pytest -p no:cacheprovider -rs
