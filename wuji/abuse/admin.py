@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy
 
 from wuji.accounts.choices import RestrictedFunction
 from wuji.billing.choices import FreezeOutcome
-from wuji.core.admin import ReasonForm, action_page, client_ip, each_selected
+from wuji.core.admin import (
+    ReadOnlyStackedInline,
+    ReadOnlyTabularInline,
+    ReasonForm,
+    action_page,
+    client_ip,
+    each_selected,
+)
 from wuji.core.money import MoneyError, yuan_to_fen
 
 from . import services
@@ -73,20 +80,14 @@ def _options(kind: str, data: dict) -> dict:
     return {}
 
 
-class ComplaintInline(admin.StackedInline):
+class ComplaintInline(ReadOnlyStackedInline):
     model = Complaint
-    can_delete = False
     readonly_fields = ["reporter_name", "reporter_email", "reporter_phone", "description", "submitted_ip", "partner",
                        "submitted_at"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(ReadOnlyTabularInline):
     model = Evidence
-    extra = 0
-    can_delete = False
     fields = ["kind", "download", "content_type", "size", "samples", "added_at"]
     readonly_fields = fields
 
@@ -96,30 +97,17 @@ class EvidenceInline(admin.TabularInline):
             return row.name
         return format_html('<a href="{}">{}</a>', reverse("abuse:file", args=[row.pk]), row.name)
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class CaseMessageInline(admin.TabularInline):
+class CaseMessageInline(ReadOnlyTabularInline):
     model = CaseMessage
-    extra = 0
-    can_delete = False
     fields = ["created_at", "author", "from_owner", "visible_to_owner", "text"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class CaseActionInline(admin.TabularInline):
+class CaseActionInline(ReadOnlyTabularInline):
     model = CaseAction
-    extra = 0
-    can_delete = False
     fields = ["created_at", "kind", "reason", "staff", "instruction", "result"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 def _measure(kind: str):

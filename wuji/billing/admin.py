@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from wuji.core import clock, money
-from wuji.core.admin import ReadOnlyAdmin
+from wuji.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 from . import payg
 from .models import Meter, Order, SnapshotMeter, Subscription, SubscriptionCharge
@@ -39,16 +39,11 @@ class ExpiryFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SubscriptionChargeInline(admin.TabularInline):
+class SubscriptionChargeInline(ReadOnlyTabularInline):
     model = SubscriptionCharge
     fields = ["kind", "cycles", "amount_fen", "cash_fen", "gift_fen", "period_end_before", "period_end_after",
               "plan_before", "plan_after", "channel", "created_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Subscription)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from wuji.audit.choices import Channel
 from wuji.core import clock
-from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page, client_ip
+from wuji.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, ReasonForm, action_page, client_ip
 
 from . import console, migration, nodes
 from .choices import MigrationScope, VmState
@@ -193,16 +193,11 @@ def _migration_action(model_admin, request, queryset, action: str, whole_region:
     return None
 
 
-class MigrationItemInline(admin.TabularInline):
+class MigrationItemInline(ReadOnlyTabularInline):
     model = MigrationItem
     fields = ["server", "source_node", "target_node", "old_address", "new_address", "state", "error",
               "started_at", "finished_at", "scheduled_notice", "reminder_notice", "result_notice"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MigrationPlan)

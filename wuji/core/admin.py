@@ -76,6 +76,25 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class _ReadOnlyInline:
+    """Rows that record what happened (postings, deliveries, case history), shown under their parent: never
+    added, edited or deleted in the console, only written by the services."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyTabularInline(_ReadOnlyInline, admin.TabularInline):
+    pass
+
+
+class ReadOnlyStackedInline(_ReadOnlyInline, admin.StackedInline):
+    pass
+
+
 @admin.register(ScheduledRun)
 class ScheduledRunAdmin(admin.ModelAdmin):
     list_display = ["job", "slot", "enqueued_at", "task_result_id"]

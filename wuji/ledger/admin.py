@@ -1,19 +1,14 @@
 from django.contrib import admin
 
-from wuji.core.admin import ReadOnlyAdmin
+from wuji.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 
 from .models import Account, Posting, Transaction
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(ReadOnlyTabularInline):
     model = Posting
     fields = ["account", "amount", "balance_after"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Account)

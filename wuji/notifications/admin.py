@@ -7,19 +7,16 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from wuji.core.admin import ReadOnlyTabularInline
+
 from . import proof
 from .models import Delivery, DeliveryAttempt, MarketingConsent, Notice, WechatBinding
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(ReadOnlyTabularInline):
     model = Delivery
     fields = ["channel", "address", "status", "attempts", "detail", "next_attempt_at", "updated_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class ProofForm(forms.Form):

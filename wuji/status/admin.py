@@ -8,7 +8,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from wuji.core.admin import ReadOnlyAdmin, ReasonForm, action_page, client_ip, each_selected
+from wuji.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline, ReasonForm, action_page, client_ip, each_selected
 
 from . import services, sla
 from .choices import IncidentStatus, MaintenanceState
@@ -43,15 +43,10 @@ class ExtendForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class MaintenanceNoticeInline(admin.TabularInline):
+class MaintenanceNoticeInline(ReadOnlyTabularInline):
     model = MaintenanceNotice
     fields = ["recipient", "kind", "ends_at", "notice", "created_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(MaintenanceWindow)
@@ -130,15 +125,10 @@ class UpdateForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class IncidentUpdateInline(admin.TabularInline):
+class IncidentUpdateInline(ReadOnlyTabularInline):
     model = IncidentUpdate
     fields = ["created_at", "status", "message", "created_by"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Incident)
