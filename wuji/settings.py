@@ -562,3 +562,14 @@ WUJI_ABUSE_URGENT_DEADLINE_HOURS = int(os.environ.get("WUJI_ABUSE_URGENT_DEADLIN
 WUJI_ABUSE_COMPLAINTS_PER_HOUR = int(os.environ.get("WUJI_ABUSE_COMPLAINTS_PER_HOUR", "5"))
 # How often the abuse rules (WUJI_ABUSE_RULES) run over the collected metrics and open cases.
 WUJI_ABUSE_SCAN_MINUTES = int(os.environ.get("WUJI_ABUSE_SCAN_MINUTES", "5"))
+
+# --- issue 7: page
+# Lists (decision 0043): cursor pages of `?page_size=` rows (50, at most 100), django-filter FilterSets and
+# `?ordering=` limited to each view's `ordering_fields`.
+INSTALLED_APPS.append("django_filters")
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "wuji.api.pagination.CursorPage"
+REST_FRAMEWORK["PAGE_SIZE"] = 50
+REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = [
+    "wuji.api.filtering.FilterBackend",
+    "wuji.api.filtering.StrictOrderingFilter",
+]

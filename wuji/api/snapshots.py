@@ -53,6 +53,9 @@ class SnapshotViewSet(viewsets.GenericViewSet):
 
     serializer_class = SnapshotSerializer
     queryset = Snapshot.objects.none()
+    filterset_fields = ["state"]
+    ordering_fields = ["id", "requested_at"]
+    ordering = ("id",)
 
     def get_server(self):
         return get_object_or_404(compute.servers_of(self.request.user).select_related("node"),
@@ -62,7 +65,8 @@ class SnapshotViewSet(viewsets.GenericViewSet):
         return snapshots.snapshots_of(self.get_server()).select_related("server")
 
     def list(self, request: Request, server_pk: int) -> Response:
-        return Response(self.get_serializer(self.get_queryset(), many=True).data)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, server_pk: int, pk: int) -> Response:
         return Response(self.get_serializer(self.get_object()).data)

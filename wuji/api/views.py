@@ -48,9 +48,11 @@ from wuji.network import services as network
 from wuji.payments import services as payments
 from wuji.payments.models import TopUp
 
+from . import filtersets
 from . import serializers as s
 from .csv_export import write_instructions_csv
 from .errors import ApiError, Conflict, PaymentRequired, UnprocessableEntity
+from .pagination import WholeList
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,100}$")  # printable ASCII without spaces; the order column is 100
@@ -95,6 +97,9 @@ class RegionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = s.RegionSerializer
     queryset = Region.objects.none()
+    filterset_fields = ["is_mainland"]
+    ordering_fields = ["code"]
+    ordering = ("sort_order", "code")
 
     def get_queryset(self):
         return catalog.regions()
@@ -105,6 +110,9 @@ class PlanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = s.PlanSerializer
     queryset = Plan.objects.none()
+    filterset_fields = {"vcpus": ["exact", "gte", "lte"], "memory_mib": ["gte", "lte"], "disk_gib": ["gte", "lte"]}
+    ordering_fields = ["code", "vcpus", "memory_mib", "disk_gib", "bandwidth_mbps"]
+    ordering = ("vcpus", "memory_mib", "code")
 
     def get_queryset(self):
         return catalog.plans()
@@ -115,6 +123,9 @@ class ImageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = s.ImageSerializer
     queryset = Image.objects.none()
+    filterset_fields = ["os_family"]
+    ordering_fields = ["code", "os_family"]
+    ordering = ("code",)
 
     def get_queryset(self):
         return catalog.images()
@@ -140,9 +151,12 @@ def prices_on_sale() -> list[PriceRow]:
 
 
 class PriceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Prices in force now (3.5): what an order placed now is charged."""
+    """Prices in force now (3.5): what an order placed now is charged. One page with every price (decision 0043):
+    computed in Python, and no longer than plans × regions × cycles."""
 
     serializer_class = s.PriceSerializer
+    pagination_class = WholeList
+    filter_backends = []
 
     def get_queryset(self):
         return prices_on_sale()
@@ -180,6 +194,9 @@ class TransactionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = s.TransactionSerializer
     queryset = Transaction.objects.none()
+    filterset_class = filtersets.TransactionFilterSet
+    ordering_fields = ["id", "created_at"]
+    ordering = ("-id",)
 
     def get_queryset(self):
         return ledger.transactions_of(self.request.user)
@@ -190,6 +207,9 @@ class TopUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = s.TopUpSerializer
     queryset = TopUp.objects.none()
+    filterset_class = filtersets.TopUpFilterSet
+    ordering_fields = ["created_at", "amount_fen"]
+    ordering = ("-id",)
     lookup_field = "out_trade_no"
     lookup_value_regex = r"[A-Za-z0-9]+"
 
@@ -231,6 +251,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
     serializer_class = s.OrderSerializer
     queryset = Order.objects.none()
+    filterset_class = filtersets.OrderFilterSet
+    ordering_fields = ["id", "created_at", "amount_fen"]
+    ordering = ("-id",)
 
     def get_queryset(self):
         return billing.orders_of(self.request.user)
@@ -271,6 +294,9 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = s.ServerSerializer
     queryset = Server.objects.none()
+    filterset_class = filtersets.ServerFilterSet
+    ordering_fields = ["id", "name", "created_at"]
+    ordering = ("-id",)
 
     def get_queryset(self):
         return network.with_public_ip(compute.servers_of(self.request.user))
@@ -367,6 +393,9 @@ class InstructionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
 
     serializer_class = s.InstructionSerializer
     queryset = Instruction.objects.none()
+    filterset_class = filtersets.InstructionFilterSet
+    ordering_fields = ["seq", "created_at"]
+    ordering = ("-seq",)
     lookup_field = "seq"
     lookup_value_regex = r"\d+"
 
@@ -451,15 +480,21 @@ class LoginRecordViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = s.LoginRecordSerializer
     queryset = LoginRecord.objects.none()
+    filterset_class = filtersets.LoginRecordFilterSet
+    ordering_fields = ["created_at"]
+    ordering = ("-created_at", "-id")
 
     def get_queryset(self):
-        return accounts.login_records_of(self.request.user).order_by("-created_at", "-id")
+        return accounts.login_records_of(self.request.user)
 
 
 class SessionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """The caller's own signed-in sessions (2.2.2), most recently seen first."""
+    """The caller's own signed-in sessions (2.2.2), most recently seen first; one page with all of them (decision
+    0043): they are checked against the session store in Python, and a person has few."""
 
     serializer_class = s.UserSessionSerializer
+    pagination_class = WholeList
+    filter_backends = []
     lookup_value_regex = r"[0-9]+"
 
     def get_queryset(self):

@@ -1,6 +1,7 @@
 """ICP filings over the API (`/api/v1/icp-filings/`): list, file, retrieve, withdraw. Someone else's filing is not
 found (404); refusals name the field (domain, icp_number, server)."""
 
+import django_filters
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from wuji.api.errors import ApiError, Conflict
+from wuji.api.filtering import FilterSet
 from wuji.api.views import client_ip, error_responses, validated
 from wuji.audit.choices import Channel
 from wuji.compute import services as compute
@@ -39,11 +41,27 @@ class FileSerializer(serializers.Serializer):
     server = serializers.IntegerField(help_text="id of one of your servers in a mainland region")
 
 
+class IcpFilingFilterSet(FilterSet):
+    """Filters of the caller's filings (decision 0043); the server by id as a plain number, never as a model choice
+    (which would tell another customer's existing server ids from missing ones)."""
+
+    domain_contains = django_filters.CharFilter(field_name="domain", lookup_expr="icontains",
+                                                label="domain contains (punycode, case-insensitive)")
+    server = django_filters.NumberFilter(field_name="server_id", label="server id")
+
+    class Meta:
+        model = IcpFiling
+        fields = ["status", "dns_result"]
+
+
 class IcpFilingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your ICP filings, newest first: review outcome and the latest DNS check of approved ones."""
 
     serializer_class = FilingSerializer
     queryset = IcpFiling.objects.none()
+    filterset_class = IcpFilingFilterSet
+    ordering_fields = ["submitted_at"]
+    ordering = ("-submitted_at", "-id")
 
     def get_queryset(self):
         return services.filings_of(self.request.user)

@@ -14,6 +14,7 @@ from wuji.audit.choices import Channel
 from .. import services
 from ..models import Case
 from .authentication import IsPartnerFeed, PartnerFeedAuthentication
+from .filtersets import CaseFilterSet
 from .serializers import (
     CaseDetailSerializer,
     CaseReplySerializer,
@@ -54,6 +55,9 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     """The caller's abuse cases (滥用投诉案件) once they have been told about them, with the visible thread."""
 
     queryset = Case.objects.none()
+    filterset_class = CaseFilterSet
+    ordering_fields = ["created_at", "occurred_at"]
+    ordering = ("-created_at", "-id")
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):

@@ -96,7 +96,7 @@ def test_login_records_are_the_callers_own_newest_first(api, customer, other_cus
                                 result=LoginResult.WRONG_CREDENTIALS)
     accounts.record_login_event(request=None, event=LoginEvent.LOGIN, user=other_customer)
     body = api.get("/api/v1/account/login-records/").json()
-    assert body["count"] == 2
+    assert body["next"] is None
     assert [r["event"] for r in body["results"]] == ["failed", "login"]
     mine = set(LoginRecord.objects.filter(user=customer).values_list("pk", flat=True))
     assert {r["id"] for r in body["results"]} == mine
@@ -106,7 +106,7 @@ def test_user_b_never_sees_login_records_of_user_a(customer, other_customer, oth
     signed_in(customer)
     record(customer, 3)
     body = other_api.get("/api/v1/account/login-records/").json()
-    assert body["count"] == 0
+    assert body["results"] == []
     assert customer.email not in str(body)
 
 

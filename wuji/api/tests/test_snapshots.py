@@ -22,7 +22,7 @@ def test_create_list_revert_delete(api):
     assert replay.status_code == 200 and replay["Idempotent-Replayed"] == "true"
     assert replay.json()["id"] == created.json()["id"]
     testing.run_tasks()
-    listed = api.get(url(server_id)).json()
+    listed = api.get(url(server_id)).json()["results"]
     assert [(s["name"], s["state"], s["power_state"]) for s in listed] == [("nightly", "available", "running")]
     snapshot_id = listed[0]["id"]
 
@@ -37,7 +37,7 @@ def test_create_list_revert_delete(api):
 
     assert api.delete(url(server_id, snapshot_id)).status_code == 202
     testing.run_tasks()
-    assert api.get(url(server_id)).json() == []
+    assert api.get(url(server_id)).json()["results"] == []
     assert api.get(url(server_id, snapshot_id)).status_code == 404
 
 

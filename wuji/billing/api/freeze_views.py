@@ -51,6 +51,9 @@ class FreezeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = FreezeSerializer
     queryset = Freeze.objects.none()
+    filterset_fields = ["state", "reason", "outcome"]
+    ordering_fields = ["id", "created_at", "amount_fen", "appeal_deadline"]
+    ordering = ("-id",)
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):

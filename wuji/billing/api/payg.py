@@ -54,9 +54,12 @@ class PaygServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = MeterSerializer
     queryset = Meter.objects.none()
     lookup_field = "server_id"
+    filterset_fields = ["rate"]
+    ordering_fields = ["id", "created_at"]
+    ordering = ("-id",)
 
     def get_queryset(self):
-        return payg.meters_of(self.request.user).order_by("-id")
+        return payg.meters_of(self.request.user)
 
     @extend_schema(request=PaygCreateSerializer, responses={
         201: OpenApiResponse(MeterCreatedSerializer, description="created; root_password shown this once"),

@@ -44,6 +44,9 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     serializer_class = s.SubscriptionSerializer
     queryset = Subscription.objects.none()
+    filterset_fields = ["state", "cycle", "auto_renew"]
+    ordering_fields = ["id", "created_at", "period_end"]
+    ordering = ("-id",)
 
     def get_queryset(self):
         return renewals.subscriptions_of(self.request.user)

@@ -70,6 +70,9 @@ class PushViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = PushSerializer
     queryset = ServerPush.objects.none()
+    filterset_fields = ["state"]
+    ordering_fields = ["offered_at", "expires_at"]
+    ordering = ("-offered_at", "-id")
 
     def get_queryset(self):
         # Accepting or declining reaches only pushes offered to the caller, withdrawing only the caller's own.

@@ -22,6 +22,7 @@ from .. import services
 from ..choices import ContractStatus, FapiaoStatus
 from ..models import Contract, FapiaoApplication
 from . import serializers as s
+from .filtersets import FapiaoFilterSet
 
 API_FIELD = {"__all__": "non_field_errors", "amount": "amount_fen"}  # service field names → API input names
 
@@ -62,6 +63,9 @@ class FapiaoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = s.FapiaoSerializer
     queryset = FapiaoApplication.objects.none()
+    filterset_class = FapiaoFilterSet
+    ordering_fields = ["applied_at", "amount_fen"]
+    ordering = ("-applied_at", "-id")
 
     def get_queryset(self):
         return services.applications_of(self.request.user)
@@ -111,6 +115,9 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     serializer_class = s.ContractSerializer
     queryset = Contract.objects.none()
+    filterset_fields = ["status"]
+    ordering_fields = ["applied_at"]
+    ordering = ("-applied_at", "-id")
 
     def get_queryset(self):
         return services.contracts_of(self.request.user)

@@ -16,20 +16,21 @@ from wuji.audit.choices import Channel
 from .. import preferences, services
 from ..choices import ALWAYS_ON_KINDS
 from ..models import Notice
+from .filtersets import NoticeFilterSet
 from .serializers import ConsentSerializer, NoticeSerializer, PreferencesSerializer
 
 
 class InboxViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """The caller's notices, newest first; `?unread=1` lists unread ones only."""
+    """The caller's notices, newest first; `?unread=true` lists unread ones only."""
 
     serializer_class = NoticeSerializer
     queryset = Notice.objects.none()
+    filterset_class = NoticeFilterSet
+    ordering_fields = ["id", "created_at"]
+    ordering = ("-id",)
 
     def get_queryset(self):
-        notices = services.inbox_of(self.request.user)
-        if self.request.query_params.get("unread") in ("1", "true"):
-            notices = notices.filter(read_at__isnull=True)
-        return notices
+        return services.inbox_of(self.request.user)
 
     @extend_schema(request=None, responses={200: NoticeSerializer, **error_responses(404)})
     @action(detail=True, methods=["post"])

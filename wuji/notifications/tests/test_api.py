@@ -32,7 +32,7 @@ def test_the_inbox_lists_the_callers_notices_and_marks_them_read(api, notice):
     read = api.post(f"/api/v1/notifications/inbox/{notice.pk}/read/")
     assert read.status_code == 200 and read.json()["read_at"]
     assert api.get("/api/v1/notifications/inbox/?unread=1").json()["results"] == []
-    assert api.get("/api/v1/notifications/inbox/").json()["count"] == 1
+    assert len(api.get("/api/v1/notifications/inbox/").json()["results"]) == 1
 
 
 def test_read_all(api, customer, notice):

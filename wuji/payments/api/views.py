@@ -17,6 +17,7 @@ from wuji.payments.models import BankTransfer
 
 from .. import services
 from . import serializers as s
+from .filtersets import BankTransferFilterSet
 
 
 class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -24,6 +25,9 @@ class BankTransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
     serializer_class = s.BankTransferSerializer
     queryset = BankTransfer.objects.none()
+    filterset_class = BankTransferFilterSet
+    ordering_fields = ["id", "created_at", "amount_fen", "transfer_date"]
+    ordering = ("-id",)
     lookup_value_regex = r"\d+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 

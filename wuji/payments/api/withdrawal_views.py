@@ -14,6 +14,7 @@ from wuji.audit.choices import Channel
 
 from .. import withdrawals
 from ..models import BankAccount, Refund, Withdrawal
+from .filtersets import WithdrawalFilterSet
 
 
 class BankAccountSerializer(serializers.ModelSerializer):
@@ -68,6 +69,8 @@ class BankAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
 
     serializer_class = BankAccountSerializer
     queryset = BankAccount.objects.none()
+    ordering_fields = ["id", "created_at"]
+    ordering = ("-id",)
 
     def get_queryset(self):
         return withdrawals.bank_accounts_of(self.request.user)
@@ -99,6 +102,9 @@ class WithdrawalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     serializer_class = WithdrawalSerializer
     queryset = Withdrawal.objects.none()
+    filterset_class = WithdrawalFilterSet
+    ordering_fields = ["id", "created_at", "amount_fen"]
+    ordering = ("-id",)
 
     def get_queryset(self):
         return withdrawals.withdrawals_of(self.request.user).select_related("bank_account").prefetch_related(

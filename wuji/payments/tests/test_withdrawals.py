@@ -239,7 +239,7 @@ def test_owner_boundary_for_withdrawals_and_bank_accounts(catalogue, client):
     assert api.post(f"/api/v1/withdrawals/{w.pk}/cancel/").status_code == 404
     assert api.get(f"/api/v1/bank-accounts/{account.pk}/").status_code == 404
     assert api.delete(f"/api/v1/bank-accounts/{account.pk}/").status_code == 404
-    assert api.get("/api/v1/withdrawals/").json()["count"] == 0
+    assert api.get("/api/v1/withdrawals/").json()["results"] == []
     foreign = api.post("/api/v1/withdrawals/", {"amount_fen": 20_00, "bank_account": account.pk}, format="json",
                        HTTP_IDEMPOTENCY_KEY="steal")
     assert foreign.status_code == 400 and foreign.json()["field"] == "bank_account"

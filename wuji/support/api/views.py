@@ -17,6 +17,7 @@ from wuji.audit.choices import Channel
 from .. import services
 from ..models import Ticket
 from ..views import attachment_response
+from .filtersets import TicketFilterSet
 from .serializers import (
     MessageSerializer,
     RatingSerializer,
@@ -35,6 +36,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     """The caller's support tickets (工单): category, priority, status and the public thread."""
 
     queryset = Ticket.objects.none()
+    filterset_class = TicketFilterSet
+    ordering_fields = ["id", "created_at", "updated_at"]
+    ordering = ("-id",)
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
