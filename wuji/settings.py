@@ -479,8 +479,6 @@ WUJI_BACKUP_DIR = Path(os.environ.get("WUJI_BACKUP_DIR", VAR_DIR / "backups"))
 WUJI_BACKUP_COPY_COMMAND = os.environ.get("WUJI_BACKUP_COPY_COMMAND", "")
 
 # --- issue 6: abuserules
-# Who may restrict and restore account functions (4.5.2.2): staff in these groups, or superusers.
-WUJI_RESTRICTION_ROLES = ("compliance",)
 # Abuse rules over the collected server metrics (4.5.1.9; wuji.compute.abuse_signals, decision 0035). Per rule:
 # `threshold` (mining: CPU %, attack_source: outbound packets/s, attack_target: inbound bits/s), `minutes` the
 # window every point must be at or above it, `max_missing_share` of the window's points that may be missing,

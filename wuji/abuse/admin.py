@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from wuji.accounts.choices import RestrictedFunction
 from wuji.billing.choices import FreezeOutcome
+from wuji.core import roles
 from wuji.core.admin import (
     ReadOnlyStackedInline,
     ReadOnlyTabularInline,
@@ -63,6 +64,9 @@ class FreezeForm(ReasonForm):
         except MoneyError:
             raise forms.ValidationError(_("请输入正确的金额（元），最多两位小数。")) from None
 
+
+# Measures that belong to another capability than handling abuse: shown only to staff the owning service allows.
+MEASURE_PERMISSION = {ActionKind.FREEZE: "freeze_funds", ActionKind.RESTRICT: "restrict_accounts"}
 
 FORMS = {ActionKind.NOTIFY: NotifyForm, ActionKind.BLACKHOLE: BlackholeForm, ActionKind.RESTRICT: RestrictForm,
          ActionKind.FREEZE: FreezeForm}
@@ -123,7 +127,8 @@ def _measure(kind: str):
         return None
 
     run.__name__ = f"act_{kind}"
-    return admin.action(description=ActionKind.label(kind), permissions=["change"])(run)
+    permission = MEASURE_PERMISSION.get(kind, "change")
+    return admin.action(description=ActionKind.label(kind), permissions=[permission])(run)
 
 
 @admin.register(Case)
@@ -139,6 +144,12 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # cases come from complaints, partner feeds and rules
+
+    def has_freeze_funds_permission(self, request) -> bool:
+        return self.has_change_permission(request) and roles.can(request.user, roles.FREEZE_FUNDS)
+
+    def has_restrict_accounts_permission(self, request) -> bool:
+        return self.has_change_permission(request) and roles.can(request.user, roles.RESTRICT_ACCOUNTS)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from wuji.audit import services as audit
 from wuji.audit.choices import Channel
 from wuji.billing.freezes import FILE_SIGNATURES, Upload
-from wuji.core import clock
+from wuji.core import clock, roles
 from wuji.core.private_files import decrypted_bytes, encrypted_file
 from wuji.notifications.services import notify
 
@@ -38,7 +38,7 @@ from .models import Case, CaseAction, CaseMessage, Complaint, Evidence
 __all__ = ["CaseRefused", "Upload", "apply_action", "can_handle", "cases_of", "close_case", "open_rule_case",
            "post_message", "reply", "submit_complaint", "triage"]
 
-ABUSE_ROLES = ("compliance", "support")
+ABUSE_ROLES = roles.roles_with(roles.HANDLE_ABUSE)  # compliance, support (wuji/core/roles.py)
 MAX_FILES = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_TEXT = 5000
@@ -57,8 +57,7 @@ class CaseRefused(Exception):
 
 def can_handle(user) -> bool:
     """Compliance or support staff (Groups), or a superuser."""
-    return bool(user and user.is_active and user.is_staff and (
-        user.is_superuser or user.groups.filter(name__in=ABUSE_ROLES).exists()))
+    return roles.can(user, roles.HANDLE_ABUSE)
 
 
 def upload_from(uploaded) -> Upload:

@@ -77,7 +77,11 @@ class UserAdmin(LogsPersonalDataViews, BaseUserAdmin):
             _("冻结金额"), money.format_cny(balances["frozen"]), url, _("收支明细"),
         )
 
-    @admin.action(description=_("标记联系方式失效并要求更正（4.5.1）"), permissions=["change"])
+    def has_flag_contact_permission(self, request) -> bool:
+        """Flagging makes a ContactFlag: whoever may add one (support, compliance), not whoever may edit users."""
+        return request.user.has_perm("accounts.add_contactflag")
+
+    @admin.action(description=_("标记联系方式失效并要求更正（4.5.1）"), permissions=["flag_contact"])
     def flag_invalid_contact(self, request, queryset):
         form = ContactFlagForm(request.POST if "apply" in request.POST else None)
         if not (form.is_bound and form.is_valid()):

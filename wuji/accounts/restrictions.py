@@ -10,7 +10,6 @@ Every restriction and lift is an instruction in the audit chain and a mandatory 
 See docs/decisions/0035-function-restrictions-and-abuse-signals.md.
 """
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -18,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from wuji.audit import services as audit
-from wuji.core import clock
+from wuji.core import clock, roles
 
 from . import notices
 from .choices import RestrictedFunction
@@ -46,9 +45,8 @@ class RestrictionError(Exception):
 
 
 def can_manage(user) -> bool:
-    """Staff in one of WUJI_RESTRICTION_ROLES (default: compliance), or a superuser."""
-    return bool(user and user.is_active and user.is_staff and (
-        user.is_superuser or user.groups.filter(name__in=settings.WUJI_RESTRICTION_ROLES).exists()))
+    """Compliance staff (the roles with `restrict_accounts` in wuji/core/roles.py), or a superuser."""
+    return roles.can(user, roles.RESTRICT_ACCOUNTS)
 
 
 def overview_link() -> str:

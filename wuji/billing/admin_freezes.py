@@ -53,7 +53,7 @@ class RejectForm(ReasonForm):
                                 choices=[("", gettext_lazy("按冻结时选择的处理方式")), *FreezeOutcome.choices()])
 
 
-@admin.action(description=gettext_lazy("冻结资金（协议第 5.4 条）"), permissions=["change"])
+@admin.action(description=gettext_lazy("冻结资金（协议第 5.4 条）"), permissions=["freeze"])
 def freeze_funds(model_admin, request, queryset):
     form = FreezeForm(request.POST if "apply" in request.POST else None,
                       request.FILES if "apply" in request.POST else None)
@@ -73,7 +73,13 @@ def freeze_funds(model_admin, request, queryset):
     return None
 
 
+def has_freeze_permission(model_admin, request) -> bool:
+    """Shown to whoever the service lets freeze (finance, compliance), not to whoever may edit users."""
+    return freezes.can_manage(request.user)
+
+
 UserAdmin.actions = [*UserAdmin.actions, freeze_funds]
+UserAdmin.has_freeze_permission = has_freeze_permission
 
 
 class AppealInline(admin.StackedInline):

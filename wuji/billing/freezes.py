@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from wuji.audit import services as audit
 from wuji.audit.choices import Channel
-from wuji.core import clock, money
+from wuji.core import clock, money, roles
 from wuji.ledger import services as ledger
 from wuji.ledger.choices import AccountKind, TransactionKind
 from wuji.notifications.services import notify
@@ -33,7 +33,7 @@ from .choices import AppealStatus, FreezeFileKind, FreezeOutcome, FreezeReason, 
 from .models import Appeal, Freeze, FreezeFile
 from .storage import decrypted_bytes, encrypted_file
 
-FREEZE_ROLES = ("finance", "compliance")
+FREEZE_ROLES = roles.roles_with(roles.FREEZE_FUNDS)  # finance, compliance (wuji/core/roles.py)
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_TEXT = 5000
@@ -64,8 +64,7 @@ def upload_from(uploaded) -> Upload:
 
 def can_manage(user) -> bool:
     """Finance or compliance staff (Groups), or a superuser."""
-    return bool(user and user.is_active and user.is_staff and (
-        user.is_superuser or user.groups.filter(name__in=FREEZE_ROLES).exists()))
+    return roles.can(user, roles.FREEZE_FUNDS)
 
 
 def _require_staff(staff) -> None:

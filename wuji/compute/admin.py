@@ -132,9 +132,10 @@ class ServerAdmin(admin.ModelAdmin):
         """The portal's console page for staff (admin_view: staff only, never cached), any owner's server.
 
         Each connection is a recorded instruction (channel staff) with the reason given: a customer's screen
-        is private. A refusal (not running, busy, no console on the node) goes back to the change page."""
+        is private, so it takes the change permission (operations), not the view one. A refusal (not running,
+        busy, no console on the node) goes back to the change page."""
         server = get_object_or_404(Server.objects.select_related("owner"), pk=pk)
-        if not self.has_view_permission(request, server):
+        if not self.has_change_permission(request, server):  # operations: reading the list is not seeing the screen
             raise PermissionDenied
         form = ReasonForm(request.POST if request.method == "POST" else None)
         issued = None

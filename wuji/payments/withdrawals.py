@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from wuji.accounts import restrictions
 from wuji.audit import services as audit
 from wuji.audit.choices import Channel
-from wuji.core import clock, crypto, money
+from wuji.core import clock, crypto, money, roles
 from wuji.ledger import services as ledger
 from wuji.ledger.choices import AccountKind, PlatformAccount, TransactionKind
 from wuji.notifications.services import notify
@@ -37,7 +37,7 @@ from .models import BankAccount, Refund, TopUp, Withdrawal
 
 BANK_CHANNEL = "bank"  # payouts by bank transfer, made by finance staff by hand
 HASH_PURPOSE = "bank-account-number"
-FINANCE_ROLES = ("finance",)
+FINANCE_ROLES = roles.roles_with(roles.DECIDE_WITHDRAWALS)  # finance (wuji/core/roles.py)
 ACCOUNT_NUMBER = re.compile(r"^\d{8,30}$")
 
 
@@ -50,8 +50,7 @@ class WithdrawalRefused(Exception):
 
 
 def is_finance_staff(user) -> bool:
-    return bool(user and user.is_active and user.is_staff and (
-        user.is_superuser or user.groups.filter(name__in=FINANCE_ROLES).exists()))
+    return roles.can(user, roles.DECIDE_WITHDRAWALS)
 
 
 def _require_finance(staff) -> None:

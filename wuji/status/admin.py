@@ -79,7 +79,7 @@ class MaintenanceWindowAdmin(admin.ModelAdmin):
             raise PermissionDenied(str(exc)) from exc
 
     def has_delete_permission(self, request, obj=None):
-        return obj is None or obj.state == MaintenanceState.DRAFT
+        return super().has_delete_permission(request, obj) and (obj is None or obj.state == MaintenanceState.DRAFT)
 
     @admin.action(description=gettext_lazy("发布并通知受影响的客户"), permissions=["change"])
     def publish(self, request, queryset):
@@ -176,7 +176,10 @@ class IncidentAdmin(admin.ModelAdmin):
               _("进展已发布。"))
         return None
 
-    @admin.action(description=gettext_lazy("计算 SLA 赔偿（协议第 8.5 条）"), permissions=["view"])
+    def has_pay_credits_permission(self, request) -> bool:
+        return sla.can_pay(request.user)
+
+    @admin.action(description=gettext_lazy("计算 SLA 赔偿（协议第 8.5 条）"), permissions=["pay_credits"])
     def propose_credits(self, request, queryset):
         for incident in queryset:
             try:

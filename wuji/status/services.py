@@ -12,14 +12,14 @@ from django.utils.translation import gettext as _
 from wuji.audit import services as audit
 from wuji.compute.choices import VmState
 from wuji.compute.models import Server
-from wuji.core import clock
+from wuji.core import clock, roles
 from wuji.notifications import services as notifications
 
 from . import notices
 from .choices import IncidentStatus, MaintenanceImpact, MaintenanceNoticeKind, MaintenanceState
 from .models import Announcement, Incident, IncidentUpdate, MaintenanceNotice, MaintenanceWindow
 
-STAFF_ROLES = ("operations", "support")
+STAFF_ROLES = roles.roles_with(roles.ANNOUNCE_STATUS)  # operations, support (wuji/core/roles.py)
 
 
 class StatusRefused(Exception):
@@ -28,8 +28,7 @@ class StatusRefused(Exception):
 
 def can_operate(user) -> bool:
     """Operations or support staff (Groups), or a superuser: they announce, schedule and report incidents."""
-    return bool(user and user.is_active and user.is_staff and (
-        user.is_superuser or user.groups.filter(name__in=STAFF_ROLES).exists()))
+    return roles.can(user, roles.ANNOUNCE_STATUS)
 
 
 def _require_staff(actor) -> None:

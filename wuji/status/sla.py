@@ -22,19 +22,18 @@ from wuji.billing.models import Subscription
 from wuji.catalog.choices import BillingCycle
 from wuji.compute.choices import VmState
 from wuji.compute.models import Server
-from wuji.core import clock
+from wuji.core import clock, roles
 
 from .choices import CreditState, IncidentStatus
 from .models import Incident, SlaCredit, SlaPolicy
 from .services import StatusRefused, beijing
 
-PAY_ROLES = ("finance",)
+PAY_ROLES = roles.roles_with(roles.PAY_SLA_CREDITS)  # finance (wuji/core/roles.py)
 
 
 def can_pay(user) -> bool:
     """Finance staff or a superuser: credits are money."""
-    return bool(user and user.is_active and user.is_staff and (
-        user.is_superuser or user.groups.filter(name__in=PAY_ROLES).exists()))
+    return roles.can(user, roles.PAY_SLA_CREDITS)
 
 
 def schedule_for(plan) -> tuple[Decimal, list[tuple[Decimal, int]]]:

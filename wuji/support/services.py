@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from wuji.audit import services as audit
 from wuji.audit.choices import Channel
 from wuji.compute import services as compute
-from wuji.core import clock, uploads
+from wuji.core import clock, roles, uploads
 from wuji.core.private_files import decrypted_bytes, encrypted_file
 from wuji.notifications.services import notify
 
@@ -26,7 +26,7 @@ from . import notices
 from .choices import TicketCategory, TicketPriority, TicketStatus
 from .models import Ticket, TicketAttachment, TicketMessage
 
-ROLES = tuple(sorted(set(TicketCategory.ROLE.values())))
+ROLES = roles.ROLES  # each category is answered by one of them (TicketCategory.ROLE)
 MAX_FILES = 5
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_BODY = 10000
@@ -75,11 +75,7 @@ def attachment_content(attachment: TicketAttachment) -> bytes:
 
 
 def roles_of(user) -> set[str]:
-    if not (user and user.is_active and user.is_staff):
-        return set()
-    if user.is_superuser:
-        return set(ROLES)
-    return set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+    return roles.roles_of(user)
 
 
 def is_support_staff(user) -> bool:
