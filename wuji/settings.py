@@ -571,3 +571,8 @@ REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = [
     "wuji.api.filtering.FilterBackend",
     "wuji.api.filtering.StrictOrderingFilter",
 ]
+
+# --- issue 7: cover
+# Enum names for choice sets the coverage endpoints share with older ones (schema warnings otherwise).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["IncidentStatusEnum"] = "wuji.status.choices.IncidentStatus.choices"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["AddressStateEnum"] = "wuji.network.choices.AddressState.choices"

@@ -103,6 +103,27 @@ def purge_login_records(now: dt.datetime | None = None) -> int:
     return deleted
 
 
+# --- Security overview (6.1–6.4) ------------------------------------------------------------------------
+
+def security_summary(user) -> dict:
+    """What the "account and security" overview shows, for the portal page and the API alike: which
+    two-factor methods are set up, the linked third-party accounts and the security question (never its
+    answer). Three queries."""
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount
+
+    from .security_models import SecurityQuestion
+
+    kinds = set(Authenticator.objects.filter(user=user).values_list("type", flat=True))
+    return {
+        "mfa_totp": Authenticator.Type.TOTP in kinds,
+        "mfa_webauthn": Authenticator.Type.WEBAUTHN in kinds,
+        "mfa_recovery": Authenticator.Type.RECOVERY_CODES in kinds,
+        "social_accounts": list(SocialAccount.objects.filter(user=user).order_by("pk")),
+        "question": SecurityQuestion.objects.filter(user=user).first(),
+    }
+
+
 # --- Sessions ----------------------------------------------------------------------------------------
 
 def sessions_of(user) -> list:
@@ -158,7 +179,8 @@ def end_session(*, user, session_id: int, ip: str | None, channel: str = "web") 
     return True
 
 
-def end_all_sessions(*, user, ip: str | None, keep_session_key: str | None = None, record: bool = True) -> int:
+def end_all_sessions(*, user, ip: str | None, keep_session_key: str | None = None, record: bool = True,
+                     channel: str = "web") -> int:
     """End every session of the user (but `keep_session_key`, if given). Returns how many were ended."""
     from allauth.usersessions.models import UserSession
     from django.contrib.sessions.models import Session
@@ -176,7 +198,7 @@ def end_all_sessions(*, user, ip: str | None, keep_session_key: str | None = Non
                     stored.delete()
                     ended += 1
         if record:
-            audit.record(actor=user, owner=user, channel="web", action="account.session_end_all", target=None,
+            audit.record(actor=user, owner=user, channel=channel, action="account.session_end_all", target=None,
                          params={"ended": ended}, ip=ip)
     return ended
 

@@ -28,6 +28,7 @@ from .security import (  # noqa: F401 — the accounts API is services.*
     report_unauthorised_use,
     request_origin,
     revoke_all_api_keys,
+    security_summary,
     sessions_of,
     unlock_account,
 )

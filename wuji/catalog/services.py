@@ -55,6 +55,18 @@ def hourly_price_in_force(*, plan: Plan, region: Region, at=None) -> HourlyPrice
     return price
 
 
+def hourly_prices_in_force(at=None) -> list[HourlyPrice]:
+    """Pay-as-you-go unit prices in force at `at` for plans and regions on sale, smallest plan first: the
+    portal's pay-as-you-go page and the API's price list show the same rows (one query)."""
+    latest = {}
+    rows = (HourlyPrice.objects.filter(effective_from__lte=at or clock.now(), plan__is_active=True,
+                                       region__is_active=True)
+            .select_related("plan", "region").order_by("effective_from"))
+    for price in rows:
+        latest[(price.plan_id, price.region_id)] = price
+    return sorted(latest.values(), key=lambda p: (p.plan.vcpus, p.plan.memory_mib, p.region.sort_order, p.pk))
+
+
 def register_image(*, code: str, volume: str, kernel_volume: str = "", initrd_volume: str = "",
                    kernel_cmdline: str = "", name_zh: str | None = None, name_en: str | None = None) -> Image:
     """Create or update the catalogue entry of an OS image whose volumes are already in the nodes' pools.

@@ -445,6 +445,28 @@ def with_public_ip(servers):
                             blackhole_until=Subquery(hole.values("ends_at")[:1]))
 
 
+def ip_status(server) -> dict:
+    """The server's public IP as its owner sees it, for the portal's card and the API alike: the open allocation,
+    the active blackhole while the address is held, and whether bind / unbind would be accepted now (the
+    service decides again, atomically, when asked)."""
+    allocation = current_allocation(server)
+    held = allocation is not None and allocation.state == AddressState.HELD
+    idle = not server.task_state and server.vm_state in CUSTOMER_STATES
+    return {"allocation": allocation, "blackhole": active_blackhole(server) if held else None,
+            "can_bind": idle and allocation is None, "can_unbind": idle and allocation is not None and not held}
+
+
+def addresses_of(customer):
+    """The public IPs the customer's servers hold now (pending, bound or held), newest first, with the
+    server and any active blackhole's expected end annotated. The customer-facing list; `history` is staff's
+    (it also shows addresses the customer no longer holds)."""
+    hole = Blackhole.objects.filter(allocation_id=OuterRef("pk"), ended_at__isnull=True)
+    return (IpAllocation.objects.filter(server__owner=customer, released_at__isnull=True)
+            .select_related("server", "server__region")
+            .annotate(blackhole_until=Subquery(hole.values("ends_at")[:1]))
+            .order_by("-allocated_at", "-pk"))
+
+
 def history(*, address: str | None = None, at=None, server=None, owner=None):
     """Allocation history for staff: who held an address, and when (the abuse/legal lookup).
 

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from wuji.compute import services as compute
 from wuji.network import services as network
-from wuji.network.choices import AddressState
 
 from ..http import client_ip
 
@@ -27,15 +26,14 @@ class IpActionForm(forms.Form):
 
 def network_panel(server) -> dict:
     """The card's context. The buttons follow the state; the service decides again, atomically, when pressed."""
-    allocation = network.current_allocation(server)
-    held = allocation is not None and allocation.state == AddressState.HELD
-    idle = not server.task_state and server.vm_state in network.CUSTOMER_STATES
+    state = network.ip_status(server)  # the API's GET /servers/{id}/ip/ reads the same
+    allocation = state["allocation"]
     return {
         "public_ip": allocation.address if allocation else None,
         "ip_allocation": allocation,
-        "blackhole": network.active_blackhole(server) if held else None,
-        "can_bind_ip": idle and allocation is None,
-        "can_unbind_ip": idle and allocation is not None and not held,
+        "blackhole": state["blackhole"],
+        "can_bind_ip": state["can_bind"],
+        "can_unbind_ip": state["can_unbind"],
         "ip_action_key": uuid.uuid4(),
     }
 

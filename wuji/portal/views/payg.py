@@ -13,8 +13,6 @@ from django.utils.translation import gettext_lazy
 from wuji.billing import payg
 from wuji.billing.services import PurchaseRefused
 from wuji.catalog import services as catalog
-from wuji.catalog.models import HourlyPrice
-from wuji.core import clock
 from wuji.ledger import services as ledger
 
 from .. import once
@@ -30,15 +28,6 @@ class PaygOrderForm(forms.Form):
                                    widget=forms.RadioSelect)
     name = forms.CharField(label=gettext_lazy("服务器名称"), max_length=64, required=False)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
-
-
-def hourly_prices():
-    now = clock.now()
-    latest = {}
-    for price in HourlyPrice.objects.filter(effective_from__lte=now).select_related("plan", "region").order_by(
-            "effective_from"):
-        latest[(price.plan_id, price.region_id)] = price
-    return sorted(latest.values(), key=lambda p: (p.plan.vcpus, p.plan.memory_mib, p.region.sort_order))
 
 
 @login_required
@@ -65,7 +54,7 @@ def payg_buy(request):
             "region": catalog.regions().first(), "plan": catalog.plans().first(),
             "image": catalog.images().first(), "idempotency_key": uuid.uuid4()})
     return render(request, "portal/payg_buy.html", {
-        "form": form, "prices": hourly_prices(), "balances": ledger.balances(request.user)})
+        "form": form, "prices": catalog.hourly_prices_in_force(), "balances": ledger.balances(request.user)})
 
 
 @login_required

@@ -1,8 +1,6 @@
 """Account and security (clauses 2.2, 6.1–6.4): profile, contacts, security question, two-factor,
 third-party accounts, sessions, login records, step-up verification and reporting unauthorised use."""
 
-from allauth.mfa.models import Authenticator
-from allauth.socialaccount.models import SocialAccount
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -52,14 +50,9 @@ def step_up_redirect(request, exc: accounts.StepUpRequired, next_url: str):
 @login_required
 def overview(request):
     user = request.user
-    authenticators = {a.type for a in Authenticator.objects.filter(user=user)}
     return render(request, "portal/security/overview.html", {
         "profile": accounts.profile_of(user),
-        "mfa_totp": Authenticator.Type.TOTP in authenticators,
-        "mfa_webauthn": Authenticator.Type.WEBAUTHN in authenticators,
-        "mfa_recovery": Authenticator.Type.RECOVERY_CODES in authenticators,
-        "social_accounts": SocialAccount.objects.filter(user=user),
-        "question": SecurityQuestion.objects.filter(user=user).first(),
+        **accounts.security_summary(user),  # the API's GET /account/security/ reads the same summary
         "session_count": len(accounts.sessions_of(user)),
         "recent_records": accounts.login_records_of(user)[:5],
         "phone_masked": otp.mask_address(user.phone) if user.phone else "",
