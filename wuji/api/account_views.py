@@ -24,6 +24,7 @@ from .account_serializers import (
     SessionsEndedSerializer,
 )
 from .errors import Conflict
+from .filtersets import ApiKeyFilterSet
 from .models import ApiKey
 from .views import client_ip, error_responses
 
@@ -35,10 +36,12 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     serializer_class = ApiKeySerializer
     queryset = ApiKey.objects.none()
     lookup_value_regex = r"[0-9]+"
-    # filters: is_active (revoked_at__isnull); ordering: created_at, last_used_at
+    filterset_class = ApiKeyFilterSet
+    ordering_fields = ["created_at"]
+    ordering = ("-created_at", "-id")
 
     def get_queryset(self):
-        return api_keys.keys_of(self.request.user).order_by("-created_at", "-pk")
+        return api_keys.keys_of(self.request.user)
 
     @extend_schema(request=None, responses={200: ApiKeySerializer, **error_responses(404, 409)})
     @action(detail=True, methods=["post"])
@@ -60,10 +63,12 @@ class RestrictionListView(generics.ListAPIView):
 
     serializer_class = AccountRestrictionSerializer
     queryset = AccountRestriction.objects.none()
-    # filters: function; ordering: imposed_at
+    filterset_fields = ["function"]
+    ordering_fields = ["imposed_at"]
+    ordering = ("-imposed_at", "-id")
 
     def get_queryset(self):
-        return restrictions.open_restrictions_of(self.request.user).order_by("-imposed_at", "-pk")
+        return restrictions.open_restrictions_of(self.request.user)
 
 
 def security_overview(user) -> dict:

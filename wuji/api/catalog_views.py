@@ -6,6 +6,8 @@ from rest_framework import mixins, serializers, viewsets
 from wuji.catalog import services as catalog
 from wuji.catalog.models import HourlyPrice
 
+from .pagination import WholeList
+
 
 class HourlyPriceSerializer(serializers.ModelSerializer):
     """Unit prices in 元 per hour (decimal strings, 8 places): `stopped_per_hour` is charged while the server is
@@ -25,7 +27,8 @@ class HourlyPriceViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = HourlyPriceSerializer
     queryset = HourlyPrice.objects.none()
-    # filters: plan, region (codes) — the list is computed in Python (latest row per plan and region)
+    pagination_class = WholeList  # computed in Python (the latest row per plan and region), short by nature
+    filter_backends = []
 
     def get_queryset(self):
         return catalog.hourly_prices_in_force()

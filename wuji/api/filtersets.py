@@ -11,7 +11,8 @@ from wuji.compute.models import Server
 from wuji.ledger.models import Transaction
 from wuji.payments.models import TopUp
 
-from .filtering import FilterSet, after, before
+from .filtering import FilterSet, YesNoFilter, after, before
+from .models import ApiKey
 
 
 class ServerFilterSet(FilterSet):
@@ -75,3 +76,11 @@ class LoginRecordFilterSet(FilterSet):
     class Meta:
         model = LoginRecord
         fields = ["event", "result"]
+
+
+class ApiKeyFilterSet(FilterSet):
+    active = YesNoFilter(field_name="revoked_at", lookup_expr="isnull", label="not revoked")
+
+    class Meta:
+        model = ApiKey
+        fields = []

@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.permissions import AllowAny
 
+from wuji.api.pagination import WholeList
 from wuji.api.views import error_responses
 
 from .. import services
@@ -20,7 +21,8 @@ class AgreementVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     permission_classes = [AllowAny]
     lookup_field = "version"
     lookup_value_regex = r"[^/]+"
-    # filters: none useful; ordering: effective_at
+    pagination_class = WholeList  # a handful of versions, newest first
+    filter_backends = []
 
     def get_queryset(self):
         return services.versions()

@@ -51,6 +51,17 @@ def test_revoking_a_revoked_key_is_a_conflict_and_records_nothing_more(api, cust
     assert Instruction.objects.filter(action="apikey.revoke").count() == 1
 
 
+def test_keys_filter_by_active(api, customer):
+    key, _secret = api_keys.create_key(owner=customer, name="old", ip=None)
+    api_keys.revoke_key(key=key, actor=customer, ip=None)
+
+    active = [row["id"] for row in api.get("/api/v1/account/api-keys/?active=true").json()["results"]]
+    revoked = [row["id"] for row in api.get("/api/v1/account/api-keys/?active=false").json()["results"]]
+
+    assert key.pk in revoked and key.pk not in active and len(active) == 1  # the key signing these requests
+    assert api.get("/api/v1/account/api-keys/?active=maybe").json()["field"] == "active"
+
+
 def test_a_key_cannot_be_created_through_the_api(api, customer):
     response = api.post("/api/v1/account/api-keys/", {"name": "x"}, format="json")
     assert response.status_code == 405

@@ -13,6 +13,7 @@ from wuji.compute import services as compute
 from wuji.network import services as network
 from wuji.network.models import IpAllocation
 
+from .filtersets import PublicIpFilterSet
 from .serializers import PublicIpSerializer, ServerIpSerializer
 
 
@@ -21,7 +22,9 @@ class PublicIpListView(generics.ListAPIView):
 
     serializer_class = PublicIpSerializer
     queryset = IpAllocation.objects.none()
-    # filters: state, server, server__region__code; ordering: allocated_at, address
+    filterset_class = PublicIpFilterSet
+    ordering_fields = ["allocated_at"]
+    ordering = ("-allocated_at", "-id")
 
     def get_queryset(self):
         return network.addresses_of(self.request.user)

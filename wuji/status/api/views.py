@@ -25,10 +25,12 @@ class AnnouncementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     queryset = Announcement.objects.none()
     permission_classes = [AllowAny]
     lookup_value_regex = r"[0-9]+"
-    # filters: level; ordering: published_from
+    filterset_fields = ["level"]
+    ordering_fields = ["published_from"]
+    ordering = ("-published_from", "-id")
 
     def get_queryset(self):
-        return services.published_announcements().order_by("-published_from", "-pk")
+        return services.published_announcements()
 
 
 class StatusView(APIView):
