@@ -15,6 +15,14 @@ def _fresh_fake_hypervisor():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Counters kept in the cache (API rate limits) start at zero in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _ledger_stays_sound(request):
     """After every test that used the database, the ledger's invariants hold (`wuji ledger verify`).
 

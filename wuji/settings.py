@@ -576,3 +576,29 @@ REST_FRAMEWORK["DEFAULT_FILTER_BACKENDS"] = [
 # Enum names for choice sets the coverage endpoints share with older ones (schema warnings otherwise).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["IncidentStatusEnum"] = "wuji.status.choices.IncidentStatus.choices"
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["AddressStateEnum"] = "wuji.network.choices.AddressState.choices"
+
+# --- issue 7: conv
+# API conventions (docs/decisions/0042-api-conventions.md): request ids on every response, rate limits per API
+# key, and the generic Idempotency-Key layer of every mutating API request.
+MIDDLEWARE.insert(0, "wuji.core.request_id.RequestIdMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.locale.LocaleMiddleware") + 1,
+                  "wuji.api.middleware.ApiConventionsMiddleware")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["wuji.api.conventions.RateLimit", "wuji.api.conventions.IdempotencyClaim"]
+# Requests per fixed window, per API key (per user for session callers, per IP for anonymous ones): "read" is
+# GET/HEAD/OPTIONS, "write" the rest. Units: s, min, hour, day ("600/min"); an empty value switches a limit off.
+WUJI_API_RATE_LIMITS = {
+    "read": os.environ.get("WUJI_API_RATE_LIMIT_READ", "600/min"),
+    "write": os.environ.get("WUJI_API_RATE_LIMIT_WRITE", "120/min"),
+}
+# An idempotency claim still in progress after this long belongs to a worker that died: it may be taken over.
+WUJI_IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("WUJI_IDEMPOTENCY_CLAIM_TIMEOUT_SECONDS", "300"))
+# JSON fields (at any depth) nulled in stored responses: secrets shown once are never kept, nor replayed.
+WUJI_IDEMPOTENCY_REDACTED_FIELDS = ("root_password", "password", "secret", "token")
+LOGGING.setdefault("filters", {})["request_id"] = {"()": "wuji.core.request_id.RequestIdFilter"}
+LOGGING.setdefault("formatters", {})["request_id"] = {
+    "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+LOGGING["handlers"]["console"].update(filters=["request_id"], formatter="request_id")
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    *SPECTACULAR_SETTINGS.get("POSTPROCESSING_HOOKS", ["drf_spectacular.hooks.postprocess_schema_enums"]),
+    "wuji.api.conventions.document_conventions",
+]

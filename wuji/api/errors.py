@@ -1,4 +1,5 @@
-"""Error bodies: {"code": stable machine code, "message": in the caller's language, "field": ...}.
+"""Error bodies: {"code": stable machine code, "message": in the caller's language, "field": ...,
+"request_id": the X-Request-Id of the response}.
 
 Views raise `ApiError` subclasses for refusals the services report; DRF's own exceptions (validation,
 authentication, 404) are reshaped here into the same body.
@@ -11,6 +12,8 @@ from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException, ErrorDetail
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from wuji.core import request_id
 
 
 class ApiError(APIException):
@@ -55,6 +58,17 @@ def _first_error(detail, path: str | None = None) -> tuple[str | None, ErrorDeta
 
 
 def exception_handler(exc, context):
+    from . import idempotency  # imports this module
+
+    if isinstance(exc, idempotency.Replay):
+        return exc.response()  # not an error: the stored response of the first request with this key
+    response = _error_response(exc, context)
+    if response is not None:
+        response.data["request_id"] = request_id.of(context.get("request"))
+    return response
+
+
+def _error_response(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()  # Django's message names the model ("No Server matches…"): not for clients
     elif isinstance(exc, DjangoPermissionDenied):

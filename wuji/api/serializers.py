@@ -76,6 +76,7 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="stable machine code, e.g. insufficient_balance, operation_refused")
     message = serializers.CharField(help_text="in the caller's language (Accept-Language): Chinese, then English")
     field = serializers.CharField(allow_null=True, help_text="the input field (or header) at fault, if any")
+    request_id = serializers.CharField(help_text="the response's X-Request-Id: quote it when asking for support")
 
 
 # --- Catalogue --------------------------------------------------------------------------------------

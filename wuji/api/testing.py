@@ -1,5 +1,7 @@
-"""A test client that signs every request with an API key (WUJI-HMAC-SHA256), as the SDK does."""
+"""Test clients that send an Idempotency-Key with every mutating request, and one that also signs every request
+with an API key (WUJI-HMAC-SHA256), as the SDK does."""
 
+import uuid
 from urllib.parse import urlsplit
 
 from rest_framework.test import APIClient
@@ -7,6 +9,26 @@ from rest_framework.test import APIClient
 from wuji_sdk import signing
 
 TEST_HOST = "testserver"
+
+
+MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def with_idempotency_key(method: str, extra: dict) -> dict:
+    """A fresh key on a mutating request that names none, as the SDK does; a test that passes
+    HTTP_IDEMPOTENCY_KEY="" sends no header at all (to see the refusal)."""
+    if method.upper() in MUTATING_METHODS and "HTTP_IDEMPOTENCY_KEY" not in extra:
+        extra["HTTP_IDEMPOTENCY_KEY"] = f"test-{uuid.uuid4()}"
+    if not extra.get("HTTP_IDEMPOTENCY_KEY"):
+        extra.pop("HTTP_IDEMPOTENCY_KEY", None)
+    return extra
+
+
+class IdempotentAPIClient(APIClient):
+    """DRF's test client, adding an Idempotency-Key to mutating requests that do not choose their own."""
+
+    def generic(self, method, path, data="", content_type="application/octet-stream", secure=False, **extra):
+        return super().generic(method, path, data, content_type, secure, **with_idempotency_key(method, extra))
 
 
 class SignedAPIClient(APIClient):
@@ -22,6 +44,7 @@ class SignedAPIClient(APIClient):
         self.nonce = None
 
     def generic(self, method, path, data="", content_type="application/octet-stream", secure=False, **extra):
+        extra = with_idempotency_key(method, extra)
         body = data.encode() if isinstance(data, str) else (data or b"")
         extra.setdefault("HTTP_HOST", TEST_HOST)
         headers = {"host": extra["HTTP_HOST"]}

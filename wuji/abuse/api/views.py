@@ -35,6 +35,7 @@ class PartnerComplaintView(APIView):
     authentication_classes = [PartnerFeedAuthentication]
     permission_classes = [IsPartnerFeed]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    idempotency_exempt = True  # a partner's feed, not a customer: no Idempotency-Key (decision 0042)
 
     @extend_schema(request=ComplaintInSerializer, responses={201: ComplaintOutSerializer, **error_responses(400, 401)})
     def post(self, request):

@@ -4,12 +4,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from wuji.api import services as api_keys
+from wuji.api.testing import IdempotentAPIClient
 from wuji.core import testing
 
 
 def client_for(user) -> APIClient:
     key, secret = api_keys.create_key(owner=user, name="tests", ip="127.0.0.1")
-    client = APIClient(REMOTE_ADDR="203.0.113.7")
+    client = IdempotentAPIClient(REMOTE_ADDR="203.0.113.7")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.key_id}.{secret}")
     return client
 

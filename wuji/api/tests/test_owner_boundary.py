@@ -46,7 +46,8 @@ def test_other_customer_gets_404_and_changes_nothing(api, other_api, customer, a
     response = call(other_api, method, url, body)
 
     assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "message": response.json()["message"], "field": None}
+    assert response.json() == {"code": "not_found", "message": response.json()["message"], "field": None,
+                               "request_id": response["X-Request-Id"]}
     server = compute.servers_of(customer).get(pk=alices_objects["server"])
     assert (server.vm_state, server.task_state) == ("active", "")
     assert audit.instructions_for(customer).count() == instructions_before

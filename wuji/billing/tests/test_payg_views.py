@@ -30,7 +30,7 @@ def test_api_creates_a_payg_server_once_per_key_and_reads_its_meter(customer, ca
     body = response.json()
     assert body["root_password"] and body["running_per_hour"] == "0.06000000" and body["debt_fen"] == 0
     replay = client.post("/api/v1/payg/servers/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="pg-1")
-    assert replay.status_code == 200 and replay.json()["root_password"] is None
+    assert replay.status_code == 201 and replay.json()["root_password"] is None
     assert Meter.objects.filter(customer=customer).count() == 1
     reused = client.post("/api/v1/payg/servers/", {**BODY, "plan": "s2"}, format="json", HTTP_IDEMPOTENCY_KEY="pg-1")
     assert reused.status_code == 422 and reused.json()["field"] == "Idempotency-Key"

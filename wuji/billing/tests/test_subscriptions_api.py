@@ -47,7 +47,7 @@ def test_renew_is_201_then_replays_and_another_caller_for_the_period_gets_the_fi
     assert first.status_code == 201, first.json()
     assert (first.json()["kind"], first.json()["amount_fen"], first.json()["cycles"]) == ("renewal", 5800, 2)
     again = renew(api, sub, cycles=2)
-    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
     other_key = renew(api, sub, key="r2", cycles=2)  # a second tab, same period seen
     assert other_key.status_code == 200 and other_key.json()["id"] == first.json()["id"]
@@ -62,13 +62,13 @@ def test_renew_is_201_then_replays_and_another_caller_for_the_period_gets_the_fi
 
 def test_renew_refusals(api, sub):
     response = api.post(f"{SUBS}{sub.pk}/renew/", {"cycles": 1, "expected_period_end": sub.period_end.isoformat()},
-                        format="json")
+                        format="json", HTTP_IDEMPOTENCY_KEY="")
     assert response.status_code == 400 and response.json()["field"] == "Idempotency-Key"
-    response = renew(api, sub, cycles=0)
+    response = renew(api, sub, key="r0", cycles=0)  # a refusal is stored under its key: each try has its own
     assert response.status_code == 400 and response.json()["field"] == "cycles"
-    response = renew(api, sub, cycles=99)
+    response = renew(api, sub, key="r99", cycles=99)
     assert response.status_code == 422 and response.json()["field"] == "cycles"
-    response = renew(api, sub, cycles=36)  # 36 × 29 yuan > the balance
+    response = renew(api, sub, key="r36", cycles=36)  # 36 × 29 yuan > the balance
     assert response.status_code == 402 and "余额不足" in response.json()["message"]
     assert not SubscriptionCharge.objects.filter(kind="renewal").exists()
 
@@ -92,7 +92,7 @@ def test_change_plan_quote_and_confirm(api, customer, sub):
     assert done.status_code == 201, done.json()
     assert done.json()["amount_fen"] <= amount and done.json()["plan_after"] == "s2"
     again = api.post(url, {"plan": "s2", "expected_amount_fen": amount}, format="json", HTTP_IDEMPOTENCY_KEY="c1")
-    assert again.status_code == 200 and again.json() == done.json()
+    assert again.status_code == 201 and again.json() == done.json()
     down = api.post(f"{SUBS}{sub.pk}/change-plan/quote/", {"plan": "s1"}, format="json")
     assert down.status_code == 409 and down.json()["code"] == "disk_shrink"
     unknown = api.post(f"{SUBS}{sub.pk}/change-plan/quote/", {"plan": "nope"}, format="json")

@@ -43,7 +43,7 @@ def offered(server, receiver="bob@example.com"):
 def test_api_offer_and_accept_need_step_up_and_an_idempotency_key(server, customer, other_customer):
     api, other_api = client_for(customer), client_for(other_customer)
     body = {"server": server.pk, "receiver": "bob@example.com"}
-    assert api.post(PUSHES, body, format="json").json()["code"] == "idempotency_key_required"
+    assert api.post(PUSHES, body, format="json", HTTP_IDEMPOTENCY_KEY="").json()["code"] == "idempotency_key_required"
     denied = api.post(PUSHES, body, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
     assert denied.status_code == 403 and denied.json()["code"] == "step_up_required"
     body["step_up_totp"] = totp(enable_totp(customer))
@@ -83,7 +83,7 @@ def test_api_owner_boundaries(server, customer, other_customer, intruder, settin
     assert eve.get(f"{PUSHES}{push.pk}/").status_code == 404
     for verb in ("accept", "decline", "cancel"):
         assert eve.post(f"{PUSHES}{push.pk}/{verb}/", {}, format="json",
-                        HTTP_IDEMPOTENCY_KEY="x").status_code == 404
+                        HTTP_IDEMPOTENCY_KEY=f"x-{verb}").status_code == 404
     # The sender cannot accept its own offer; the receiver cannot withdraw it.
     assert alice.post(f"{PUSHES}{push.pk}/accept/", {}, format="json", HTTP_IDEMPOTENCY_KEY="x").status_code == 404
     assert bob.post(f"{PUSHES}{push.pk}/cancel/", format="json").status_code == 404

@@ -48,7 +48,7 @@ def test_create_is_idempotent_and_recorded_as_an_api_instruction(api, customer):
     assert first.status_code == 201, first.json()
     assert first.json()["status"] == "pending" and first.json()["amount_yuan"] == "30.00"
     again = post_fapiao(api, {"amount_fen": 30_00})
-    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true"
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"] and FapiaoApplication.objects.count() == 1
     record = Instruction.objects.get(action="fapiao.apply")
     assert record.channel == "api" and record.ip == "203.0.113.7"
@@ -60,7 +60,7 @@ def test_refusals_are_400_naming_the_field(api, customer):
     assert over.status_code == 400 and over.json()["field"] == "amount_fen"
     special = post_fapiao(api, {"amount_fen": 10_00, "fapiao_type": "special"}, key="b")
     assert special.status_code == 400 and special.json()["field"] == "fapiao_type"
-    missing_key = api.post(f"{BASE}/fapiao/", {"amount_fen": 10_00}, format="json")
+    missing_key = api.post(f"{BASE}/fapiao/", {"amount_fen": 10_00}, format="json", HTTP_IDEMPOTENCY_KEY="")
     assert missing_key.status_code == 400 and missing_key.json()["field"] == "Idempotency-Key"
     assert not FapiaoApplication.objects.exists()
 

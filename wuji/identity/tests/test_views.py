@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from wuji.api.testing import IdempotentAPIClient
 from wuji.audit.models import DataAccess
 from wuji.core import testing
 from wuji.identity import services as identity
@@ -117,7 +118,7 @@ def test_customers_cannot_reach_the_console(client, applicant):
 
 
 def api_for(user) -> APIClient:
-    client = APIClient()
+    client = IdempotentAPIClient()
     client.force_authenticate(user)
     return client
 

@@ -200,7 +200,8 @@ def test_api_withdrawal_needs_a_step_up_code_and_an_idempotency_key(catalogue):
     customer = testing.make_customer("apiw@example.com")
     paid_topup(customer, 100_00)
     api = client_for(customer)
-    assert api.post("/api/v1/withdrawals/", {"amount_fen": 20_00}, format="json").status_code == 400
+    missing = api.post("/api/v1/withdrawals/", {"amount_fen": 20_00}, format="json", HTTP_IDEMPOTENCY_KEY="")
+    assert missing.status_code == 400
     denied = api.post("/api/v1/withdrawals/", {"amount_fen": 20_00}, format="json", HTTP_IDEMPOTENCY_KEY="w-1")
     assert denied.status_code == 403 and denied.json()["code"] == "step_up_required"
     secret = enable_totp(customer)
