@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException, ErrorDetail
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class ApiError(APIException):
@@ -55,6 +54,9 @@ def _first_error(detail, path: str | None = None) -> tuple[str | None, ErrorDeta
 
 
 def exception_handler(exc, context):
+    # Imported here: rest_framework.views imports the authentication classes, which raise ApiError subclasses.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()  # Django's message names the model ("No Server matches…"): not for clients
     elif isinstance(exc, DjangoPermissionDenied):
