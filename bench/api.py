@@ -32,10 +32,11 @@ os.environ.setdefault("WUJI_ALLOWED_HOSTS", "127.0.0.1")
 os.environ.setdefault("WUJI_API_RATE_LIMIT_READ", "1000000000/min")
 
 
-def populate(rows: int) -> tuple[int, str]:
-    """A customer with `rows` servers and an API key. Returns (owner id, Authorization header value)."""
+def populate(rows: int) -> tuple[int, str, str]:
+    """A customer with `rows` servers and an API key. Returns (owner id, key id, secret)."""
     from django.contrib.auth import get_user_model
 
+    from wuji.agreements import services as agreements
     from wuji.api import services as api
     from wuji.catalog.models import Image, Plan, Region
     from wuji.compute.models import Node, Server
@@ -48,8 +49,22 @@ def populate(rows: int) -> tuple[int, str]:
         Server(owner=owner, name=f"bench-{i}", region=region, plan=plan, image=image, node=node, vcpus=1,
                memory_mib=1024, disk_gib=20, vm_state="active", power_state="running", created_at=now)
         for i in range(rows)])
+    version = agreements.current_version()
+    if version is not None:  # API keys of an owner who has not accepted the agreement in force are refused
+        agreements.accept_current(owner, accepted_version=version.version, ip=None, channel="web")
     key, secret = api.create_key(owner=owner, name="bench", ip=None)
-    return owner.pk, f"Bearer {key.key_id}.{secret}"
+    return owner.pk, key.key_id, secret
+
+
+def signer(key_id: str, secret: str, path: str):
+    """Headers for one signed GET of `path` (a new nonce each time, as a real client sends)."""
+    from wuji_sdk import signing
+
+    def headers(port: int) -> dict:
+        return signing.sign(key_id=key_id, secret=secret, method="GET", path=path,
+                            headers={"host": f"127.0.0.1:{port}"})
+
+    return headers
 
 
 def free_port() -> int:
@@ -74,8 +89,9 @@ def start_gunicorn(app: str, workers: int, env: dict) -> tuple[subprocess.Popen,
     raise SystemExit(f"gunicorn ({app}) did not start")
 
 
-def load(port: int, path: str, headers: dict, *, clients: int, seconds: float) -> tuple[int, list[float], int]:
-    """`clients` threads, each with a keep-alive connection, for `seconds`. Returns (ok, latencies, errors)."""
+def load(port: int, path: str, headers, *, clients: int, seconds: float) -> tuple[int, list[float], int]:
+    """`clients` threads, each with a keep-alive connection, for `seconds`; `headers(port)` gives each request's
+    headers. Returns (ok, latencies, errors)."""
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     stop_at = time.monotonic() + seconds
@@ -85,7 +101,7 @@ def load(port: int, path: str, headers: dict, *, clients: int, seconds: float) -
         while time.monotonic() < stop_at:
             started = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request("GET", path, headers=headers(port))
                 response = conn.getresponse()
                 body = response.read()
             except (OSError, http.client.HTTPException):
@@ -108,7 +124,7 @@ def load(port: int, path: str, headers: dict, *, clients: int, seconds: float) -
     return len(flat), flat, sum(errors)
 
 
-def measure(name: str, app: str, path: str, headers: dict, args, env: dict) -> dict:
+def measure(name: str, app: str, path: str, headers, args, env: dict) -> dict:
     proc, port = start_gunicorn(app, args.workers, env)
     try:
         load(port, path, headers, clients=args.clients, seconds=2)  # warm up: connections, caches, workers
@@ -138,15 +154,15 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     testing.load_test_catalogue()
-    owner_id, authorization = populate(args.rows)
+    owner_id, key_id, secret = populate(args.rows)
     vendor = connection.vendor
     connection.close()
     env = {**os.environ, "BENCH_OWNER_ID": str(owner_id), "PYTHONPATH": str(ROOT)}
 
-    api = measure("GET /api/v1/servers/ (API key, DRF)", "wuji.wsgi:application", "/api/v1/servers/",
-                  {"Authorization": authorization}, args, env)
-    base = measure("baseline: bare Django view", "bench.api_baseline:application", "/baseline/servers/", {},
-                   args, env)
+    api = measure("GET /api/v1/servers/ (signed, DRF)", "wuji.wsgi:application", "/api/v1/servers/",
+                  signer(key_id, secret, "/api/v1/servers/"), args, env)
+    base = measure("baseline: bare Django view", "bench.api_baseline:application", "/baseline/servers/",
+                   lambda port: {}, args, env)
     print(f"database: {vendor}, rows: {args.rows}, clients: {args.clients}, gunicorn workers: {args.workers}, "
           f"{args.seconds:.0f} s each")
     for row in (api, base):

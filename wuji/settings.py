@@ -194,7 +194,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wuji Cloud API",
-    "DESCRIPTION": "武极云 public API, v1. Authenticate with `Authorization: Bearer <key_id>.<secret>`.",
+    "DESCRIPTION": "武极云 public API, v1.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -602,3 +602,27 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     *SPECTACULAR_SETTINGS.get("POSTPROCESSING_HOOKS", ["drf_spectacular.hooks.postprocess_schema_enums"]),
     "wuji.api.conventions.document_conventions",
 ]
+
+# --- issue 7: auth
+# Signed API requests and key scopes (wuji.api.authentication, wuji.api.scopes, decision 0041). Every API view
+# checks the key's scope for mutating requests; session requests (the portal) are not scope-limited.
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = [*REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"],
+                                                "wuji.api.permissions.ApiKeyScopes"]
+SPECTACULAR_SETTINGS["DESCRIPTION"] = (
+    "武极云 public API, v1. Every request is signed with an API key (key id + secret, created in the portal): "
+    "`Authorization: WUJI-HMAC-SHA256 Credential=<key_id>/<date>/wuji_request, SignedHeaders=…, Signature=…` with "
+    "`X-Wuji-Timestamp` and `X-Wuji-Nonce` (see the `wujiSignature` security scheme; the Python SDK `wuji_sdk` "
+    "signs for you). Requests more than 5 minutes off the server's clock or reusing a nonce are refused. Every "
+    "key reads all of its owner's data; changes need the route's scope (`servers`, `billing` or `account`); a "
+    "key may be limited to IP networks and may expire."
+)
+# The largest signed request body the API reads to verify its hash (uploads: 5 ticket attachments of 10 MB).
+WUJI_API_MAX_BODY_BYTES = int(os.environ.get("WUJI_API_MAX_BODY_BYTES", str(64 * 2**20)))
+# The shared cache: API nonces (replay protection) and rate limits must be seen by every web process, so
+# production uses Redis (WUJI_CACHE_URL=redis://host:6379/0; `wuji check-deploy` refuses a process-local
+# cache). Empty: the process's own memory, fine for one process (development, tests).
+WUJI_CACHE_URL = os.environ.get("WUJI_CACHE_URL", "")
+CACHES = {"default": (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": WUJI_CACHE_URL} if WUJI_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+)}

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.exceptions import APIException, ErrorDetail
 from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from wuji.core import request_id
 
@@ -69,6 +68,9 @@ def exception_handler(exc, context):
 
 
 def _error_response(exc, context):
+    # Imported here: rest_framework.views imports the authentication classes, which raise ApiError subclasses.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()  # Django's message names the model ("No Server matches…"): not for clients
     elif isinstance(exc, DjangoPermissionDenied):

@@ -20,6 +20,13 @@ TOY_EMAIL_BACKENDS = {
     "django.core.mail.backends.dummy.EmailBackend",
     "django.core.mail.backends.filebased.EmailBackend",
 }
+# Caches that each process keeps to itself (or that keep nothing): API nonces and rate limits would not be shared
+# between web processes, so a request refused as a replay by one would be accepted by another.
+PROCESS_LOCAL_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +70,15 @@ def _database(processes: int, engine: str) -> list[Problem]:
     if engine == "django.db.backends.sqlite3" and processes > 1:
         return [Problem("DATABASE_URL", f"SQLite with {processes} processes writing (web workers, task workers, "
                                         "scheduler): use PostgreSQL (DATABASE_URL=postgres://…)")]
+    return []
+
+
+def _cache() -> list[Problem]:
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend in PROCESS_LOCAL_CACHES:
+        return [Problem("WUJI_CACHE_URL", f"the cache ({backend.rsplit('.', 1)[-1]}) is not shared between web "
+                                          "processes: API nonces (replay protection) and rate limits would be "
+                                          "per process; set WUJI_CACHE_URL=redis://127.0.0.1:6379/0")]
     return []
 
 
@@ -119,5 +135,5 @@ def problems(*, processes: int, engine: str | None = None) -> list[Problem]:
     many processes will write to the database (web workers + task workers + schedulers); `engine` is the
     database engine (default: the configured one)."""
     engine = engine or settings.DATABASES["default"]["ENGINE"]
-    return (_debug() + _secret_key() + _encryption_keys() + _database(processes, engine) + _cookies_and_https()
-            + _hosts() + _channels() + _django_deploy_checks())
+    return (_debug() + _secret_key() + _encryption_keys() + _database(processes, engine) + _cache()
+            + _cookies_and_https() + _hosts() + _channels() + _django_deploy_checks())

@@ -1,12 +1,16 @@
 """Portal forms: they validate the shape of what the customer typed; the services decide the rest."""
 
+import datetime as dt
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from wuji.api.scopes import Scope
 from wuji.catalog import services as catalog
 from wuji.catalog.choices import BillingCycle
 from wuji.compute import ssh_keys
 from wuji.compute.choices import Operation
+from wuji.core import clock
 from wuji.core.money import MoneyError, yuan_to_fen
 
 
@@ -91,5 +95,28 @@ class ServerActionForm(forms.Form):
 
 
 class ApiKeyForm(forms.Form):
+    """Scopes, IP allow-list and expiry are checked by the API key service; errors come back on these fields."""
+
     name = forms.CharField(label=_("名称"), max_length=64,
                            widget=forms.TextInput(attrs={"placeholder": _("例如：自动化脚本")}))
+    scopes = forms.MultipleChoiceField(label=_("权限范围"), choices=Scope.choices, required=False,
+                                       widget=forms.CheckboxSelectMultiple,
+                                       help_text=_("每个密钥都可读取本账户的数据；修改操作需要对应的权限范围。"
+                                                   "都不选即为只读密钥。"))
+    allowed_ips = forms.CharField(label=_("IP 白名单（可选）"), required=False, max_length=2000,
+                                  widget=forms.Textarea(attrs={"rows": 3,
+                                                               "placeholder": "203.0.113.0/24\n2001:db8::/32"}),
+                                  help_text=_("每行一个 IP 地址或网段（CIDR，IPv4 或 IPv6）；留空则不限来源。"))
+    expires_at = forms.DateField(label=_("有效期至（可选）"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}),
+                                 help_text=_("该日（北京时间）结束时失效；留空则长期有效。"))
+
+    def allowed_ip_list(self) -> list[str]:
+        return (self.cleaned_data.get("allowed_ips") or "").replace(",", " ").split()
+
+    def expiry(self) -> dt.datetime | None:
+        """The end of the chosen day in business time (the start of the next day)."""
+        day = self.cleaned_data.get("expires_at")
+        if day is None:
+            return None
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=clock.SHANGHAI)

@@ -14,6 +14,7 @@ from wuji.accounts.choices import CaseState, LoginEvent
 from wuji.accounts.security_models import LoginRecord, SecurityCase, SecurityQuestion
 from wuji.agreements import services as agreements
 from wuji.api import services as api_keys
+from wuji.api.testing import SignedAPIClient
 from wuji.audit.models import Instruction
 from wuji.core import clock, testing
 from wuji.notifications.models import Notice
@@ -90,7 +91,7 @@ def test_report_unauthorised_use_end_to_end(customer, admin_client):
     assert case.state == CaseState.OPEN and case.keys_revoked == 1 and case.sessions_ended >= 2
     assert elsewhere.get(reverse("portal:dashboard")).status_code == 302
     assert alice.get(reverse("portal:dashboard")).status_code == 302
-    assert api_keys.authenticate(key.key_id, secret) is None
+    assert SignedAPIClient(key.key_id, secret).get("/api/v1/balance/").status_code == 401
     assert Instruction.objects.filter(action="account.report_unauthorised_use", owner=customer).exists()
     notice = Notice.objects.get(recipient=customer, event="accounts.account_locked")
     assert notice.mandatory and notice.deliveries.filter(channel="email").exists()

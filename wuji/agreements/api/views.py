@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from wuji.api.permissions import ApiKeyScopes
 from wuji.api.views import client_ip, error_responses, validated
 from wuji.audit.choices import Channel
 
@@ -32,7 +33,7 @@ class AgreementView(APIView):
 
 
 class AgreementAcceptView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ApiKeyScopes]  # not AgreementAccepted: this is how one accepts
 
     @extend_schema(request=AgreementAcceptSerializer, responses={201: AgreementStateSerializer, **error_responses(400)})
     def post(self, request: Request) -> Response:

@@ -4,15 +4,17 @@ import pytest
 from rest_framework.test import APIClient
 
 from wuji.api import services as api_keys
-from wuji.api.testing import IdempotentAPIClient
+from wuji.api.scopes import Scope
+from wuji.api.testing import SignedAPIClient
 from wuji.core import testing
 
+CLIENT_IP = "203.0.113.7"
 
-def client_for(user) -> APIClient:
-    key, secret = api_keys.create_key(owner=user, name="tests", ip="127.0.0.1")
-    client = IdempotentAPIClient(REMOTE_ADDR="203.0.113.7")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.key_id}.{secret}")
-    return client
+
+def client_for(user, scopes=tuple(Scope.values), **options) -> SignedAPIClient:
+    """A client signing every request with a new key of `user` (all scopes unless told), from CLIENT_IP."""
+    key, secret = api_keys.create_key(owner=user, name="tests", ip="127.0.0.1", scopes=scopes, **options)
+    return SignedAPIClient(key.key_id, secret, REMOTE_ADDR=CLIENT_IP)
 
 
 @pytest.fixture

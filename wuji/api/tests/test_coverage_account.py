@@ -9,6 +9,7 @@ from wuji.accounts import contacts, restrictions
 from wuji.accounts import services as accounts
 from wuji.accounts.choices import RestrictedFunction
 from wuji.api import services as api_keys
+from wuji.api.testing import SignedAPIClient
 from wuji.audit.models import Instruction
 
 from .conftest import client_for
@@ -38,9 +39,8 @@ def test_revoking_a_key_is_recorded_and_the_key_stops_working(api, customer):
     assert response.json()["is_active"] is False and response.json()["revoked_at"]
     record = Instruction.objects.get(action="apikey.revoke")
     assert (record.channel, record.owner_id, record.ip) == ("api", customer.pk, "203.0.113.7")
-    revoked = client_for(customer)
-    revoked.credentials(HTTP_AUTHORIZATION=f"Bearer {key.key_id}.{secret}")
-    assert revoked.get("/api/v1/account/").status_code == 401
+    revoked = SignedAPIClient(key.key_id, secret, REMOTE_ADDR="203.0.113.7")
+    assert revoked.get("/api/v1/account/").json()["code"] == "key_invalid"
 
 
 def test_revoking_a_revoked_key_is_a_conflict_and_records_nothing_more(api, customer):

@@ -9,4 +9,4 @@ def test_openapi_schema_generates_and_validates_without_warnings(db, tmp_path):
                  "/api/v1/servers/{id}/reset-password/",
                  "/api/v1/topups/{out_trade_no}/", "/api/v1/catalog/quote/"]:
         assert f"{path}:" in schema
-    assert "Idempotency-Key" in schema and "bearerFormat" in schema
+    assert "Idempotency-Key" in schema and "wujiSignature:" in schema and "WUJI-HMAC-SHA256 Credential=" in schema

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from wuji.api import services as api_keys
+from wuji.api.tests.conftest import client_for
 from wuji.audit.models import Instruction
 from wuji.billing.models import Meter
 from wuji.core import testing
@@ -14,10 +14,7 @@ from .payg_helpers import buy
 
 
 def api_client(user) -> APIClient:
-    key, secret = api_keys.create_key(owner=user, name="tests", ip="127.0.0.1")
-    client = APIClient(REMOTE_ADDR="203.0.113.7")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.key_id}.{secret}")
-    return client
+    return client_for(user)
 
 
 BODY = {"region": "cn-ganzhou", "plan": "s1", "image": "debian-12", "name": "api-payg"}

@@ -22,6 +22,8 @@ SAFE = {
     "WUJI_SANDBOX_PAYMENTS": False,
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "WUJI_SMS_BACKEND": "wuji.accounts.sms.aliyun.AliyunSmsBackend",
+    "CACHES": {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                           "LOCATION": "redis://127.0.0.1:6379/0"}},
 }
 
 
@@ -51,6 +53,8 @@ def test_a_safe_configuration_passes():
     ({"WUJI_SANDBOX_PAYMENTS": True}, "WUJI_SANDBOX_PAYMENTS"),
     ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "WUJI_EMAIL_BACKEND"),
     ({"WUJI_SMS_BACKEND": "wuji.accounts.sms.log.LogSmsBackend"}, "WUJI_SMS_BACKEND"),
+    ({"CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}}, "WUJI_CACHE_URL"),
+    ({"CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}}, "WUJI_CACHE_URL"),
 ])
 def test_each_unsafe_setting_is_refused(changes, setting):
     assert settings_found(**changes) == {setting}
@@ -73,6 +77,7 @@ def test_the_command_refuses_the_embedded_default_and_passes_production_settings
     refused = run_command(base)
     assert refused.returncode == 1
     assert "WUJI_SECRET_KEY" in refused.stderr and "DATABASE_URL" in refused.stderr
+    assert "WUJI_CACHE_URL" in refused.stderr
     assert "not fit for production" in refused.stderr
 
     production = base | {
@@ -81,6 +86,7 @@ def test_the_command_refuses_the_embedded_default_and_passes_production_settings
         "WUJI_HSTS_SECONDS": "31536000", "WUJI_ALLOWED_HOSTS": "www.wuji.example",
         "WUJI_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "WUJI_SMS_BACKEND": "wuji.accounts.sms.aliyun.AliyunSmsBackend", "WUJI_BEHIND_TLS_PROXY": "1",
+        "WUJI_CACHE_URL": "redis://127.0.0.1:6379/0",
     }
     passed = run_command(production)
     assert passed.returncode == 0, passed.stderr

@@ -11,9 +11,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from wuji.api import services as api_keys
+from wuji.api.testing import SignedAPIClient
 from wuji.audit.models import Instruction
 from wuji.billing import services as billing
 from wuji.core import clock, testing
@@ -107,8 +107,7 @@ def test_refused_while_a_server_is_not_released(catalogue, reviewer):
 def test_cancel_membership_ends_everything(emptied, reviewer):
     browser = signed_in(emptied)
     key, secret = api_keys.create_key(owner=emptied, name="bot", ip=None)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {key.key_id}.{secret}")
+    api = SignedAPIClient(key.key_id, secret)
     assert api.get(BALANCE_API).status_code == 200
     assert Client().login(username=emptied.email, password=testing.PASSWORD)
     flag = restrict(emptied, reviewer)

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from wuji.api import services as api_keys
-from wuji.api.testing import IdempotentAPIClient
+from wuji.api.scopes import Scope
+from wuji.api.testing import SignedAPIClient
 from wuji.audit.models import Instruction
 from wuji.compute.tests.test_operations import active_server
 from wuji.network import services as network
@@ -22,10 +23,8 @@ def pool(catalogue):
 
 
 def api_client(user) -> APIClient:
-    key, secret = api_keys.create_key(owner=user, name="tests", ip="127.0.0.1")
-    client = IdempotentAPIClient(REMOTE_ADDR="127.0.0.1")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.key_id}.{secret}")
-    return client
+    key, secret = api_keys.create_key(owner=user, name="tests", ip="127.0.0.1", scopes=Scope.values)
+    return SignedAPIClient(key.key_id, secret, REMOTE_ADDR="127.0.0.1")
 
 
 @pytest.fixture

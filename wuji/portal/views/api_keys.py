@@ -1,4 +1,5 @@
-"""API keys: the secret is shown once, right after creation; revoking is immediate."""
+"""API keys: created with scopes, an IP allow-list and an expiry; the secret is shown once, right after
+creation; revoking is immediate."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,10 +34,12 @@ def api_key_list(request):
                 form.add_error(None, str(exc))
         if factor and form.is_valid():
             try:
-                key, secret = api_keys.create_key(owner=request.user, name=form.cleaned_data["name"],
-                                                  ip=client_ip(request), factor=factor)
+                key, secret = api_keys.create_key(
+                    owner=request.user, name=form.cleaned_data["name"], ip=client_ip(request), factor=factor,
+                    scopes=form.cleaned_data["scopes"], allowed_ips=form.allowed_ip_list(),
+                    expires_at=form.expiry())
             except api_keys.ApiKeyError as exc:
-                form.add_error("name", str(exc))
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
                 once.keep(request, ONCE_NAME, {"key_id": key.key_id, "name": key.name, "secret": secret})
                 return redirect("portal:api_keys")
