@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/wuji_ci
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgres e2e lint system guest-image venv bench clean
+.PHONY: demo test test-sqlite test-postgres e2e lint system guest-image venv bench clean sdk-schema
 
 # WUJI_DEMO_QEMU=1 make demo: also a real qemu:///system node (Hong Kong) booting the tiny guest.
 demo: venv $(if $(filter 1,$(WUJI_DEMO_QEMU)),system) guest-image  ## run the platform on the embedded default (SQLite, demo catalogue, test hypervisor)
@@ -27,7 +27,10 @@ e2e: system venv guest-image
 	$(BIN)/python -m pytest -p no:cacheprovider -m e2e
 
 lint: venv
-	$(BIN)/ruff check wuji bench
+	$(BIN)/ruff check wuji wuji_sdk bench
+
+sdk-schema: venv  ## regenerate the SDK's schema snapshot (wuji_sdk/openapi.json) from the server
+	$(BIN)/python manage.py spectacular --format openapi-json --validate --fail-on-warn --file wuji_sdk/openapi.json
 
 bench: venv
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
