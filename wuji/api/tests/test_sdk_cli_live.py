@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from wuji.api import authentication
 from wuji.api import services as api_keys
+from wuji.api.scopes import Scope
 from wuji.audit.models import Instruction
 from wuji.billing.models import Order
 from wuji.compute.tests.console_support import running_server
@@ -29,22 +29,18 @@ from wuji_sdk import schema
 
 REPO = Path(__file__).resolve().parents[3]
 
-# TEMPORARY (decision 0046): the server of this branch still authenticates `Bearer <key_id>.<secret>`; until it
-# verifies signatures, the CLI runs through tests/sdk_bearer.py. Remove with that file after the merge.
-BEARER_UNTIL_SIGNING_LANDS = getattr(authentication.ApiKeyAuthentication, "keyword", None) == "Bearer"
-CLI_MODULE = "wuji.api.tests.sdk_bearer" if BEARER_UNTIL_SIGNING_LANDS else "wuji_sdk.cli"
 
 
 def wuji_cli_run(*args: str, config_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = {name: value for name, value in os.environ.items() if not name.startswith("WUJI_")}
     env.update(WUJI_CONFIG_DIR=str(config_dir), PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", CLI_MODULE, *args], capture_output=True, text=True, env=env,
+    return subprocess.run([sys.executable, "-m", "wuji_sdk.cli", *args], capture_output=True, text=True, env=env,
                           cwd=REPO, input=stdin, timeout=120)
 
 
 def configure(user, url: str, config_dir: Path, profile: str = "live") -> Path:
     """`wuji-cli configure` a profile holding a real key of `user`."""
-    key, secret = api_keys.create_key(owner=user, name="cli", ip="127.0.0.1")
+    key, secret = api_keys.create_key(owner=user, name="cli", ip="127.0.0.1", scopes=Scope.values)
     result = wuji_cli_run("configure", "--profile", profile, "--endpoint", url, "--key-id", key.key_id,
                           "--secret", secret, config_dir=config_dir)
     assert result.returncode == 0, result.stderr

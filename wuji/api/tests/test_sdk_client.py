@@ -44,9 +44,9 @@ def test_call_builds_path_query_and_json_body_from_the_schema():
     built = schema.bundled().build("servers_reboot_create", {"id": 42, "hard": True})
     assert (built.method, built.path, built.query, built.body) == ("POST", "/api/v1/servers/42/reboot/", [],
                                                                    {"hard": True})
-    built = schema.bundled().build("servers_list", {"limit": 5, "offset": 10})
+    built = schema.bundled().build("servers_list", {"page_size": 5, "vm_state": "active"})
     assert (built.method, built.path, built.query, built.body) == ("GET", "/api/v1/servers/",
-                                                                   [("limit", "5"), ("offset", "10")], None)
+                                                                   [("page_size", "5"), ("vm_state", "active")], None)
     built = schema.bundled().build("topups_retrieve", {"out_trade_no": "a/b c"})
     assert built.path == "/api/v1/topups/a%2Fb%20c/"  # a path parameter cannot escape its segment
     assert schema.bundled().build("servers_start_create", {"id": 1}).body is None  # no request body at all
@@ -75,7 +75,7 @@ def test_requests_are_signed_and_mutations_carry_an_idempotency_key(stub, client
     stub.queue(202, {"server": 7, "operation": "reboot_hard", "instruction_seq": 3})
     assert client.reboot_server(7, hard=True)["operation"] == "reboot_hard"
     stub.queue(200, {"cash_fen": 1})
-    client.call("servers_list", limit=1)
+    client.call("servers_list", page_size=1)
     post, get = stub.received
     assert post.signature_valid and get.signature_valid
     assert (post.method, post.path, post.json) == ("POST", "/api/v1/servers/7/reboot/", {"hard": True})
@@ -83,7 +83,7 @@ def test_requests_are_signed_and_mutations_carry_an_idempotency_key(stub, client
     signed = post.headers["authorization"].split("SignedHeaders=")[1].split(",")[0].split(";")
     assert signed == ["content-type", "host", "idempotency-key", "x-wuji-nonce", "x-wuji-timestamp"]
     assert uuid.UUID(post.headers["idempotency-key"]).version == 4
-    assert (get.method, get.query, "idempotency-key" in get.headers) == ("GET", "limit=1", False)
+    assert (get.method, get.query, "idempotency-key" in get.headers) == ("GET", "page_size=1", False)
 
 
 def test_a_mutation_without_a_body_sends_no_unsigned_content_type(stub, client):
