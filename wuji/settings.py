@@ -562,3 +562,12 @@ WUJI_ABUSE_URGENT_DEADLINE_HOURS = int(os.environ.get("WUJI_ABUSE_URGENT_DEADLIN
 WUJI_ABUSE_COMPLAINTS_PER_HOUR = int(os.environ.get("WUJI_ABUSE_COMPLAINTS_PER_HOUR", "5"))
 # How often the abuse rules (WUJI_ABUSE_RULES) run over the collected metrics and open cases.
 WUJI_ABUSE_SCAN_MINUTES = int(os.environ.get("WUJI_ABUSE_SCAN_MINUTES", "5"))
+
+# --- issue 7: schema
+# The schema documents every error an operation can give, the request id and the Idempotency-Key (decision
+# 0045); the interactive documentation at /api/docs/ serves Swagger UI from the vendored sidecar package.
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "wuji.api.schema.WujiAutoSchema"
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+SPECTACULAR_SETTINGS.update({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR"})
+# Tags group the docs by resource (servers, orders, …) rather than all under "v1".
+SPECTACULAR_SETTINGS["SCHEMA_PATH_PREFIX"] = r"/api/v1"

@@ -53,6 +53,7 @@ class SnapshotViewSet(viewsets.GenericViewSet):
 
     serializer_class = SnapshotSerializer
     queryset = Snapshot.objects.none()
+    pagination_class = None  # a server has a handful (WUJI_SNAPSHOTS_PER_SERVER): the list is a plain array
 
     def get_server(self):
         return get_object_or_404(compute.servers_of(self.request.user).select_related("node"),
