@@ -598,10 +598,6 @@ LOGGING.setdefault("filters", {})["request_id"] = {"()": "wuji.core.request_id.R
 LOGGING.setdefault("formatters", {})["request_id"] = {
     "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
 LOGGING["handlers"]["console"].update(filters=["request_id"], formatter="request_id")
-SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
-    *SPECTACULAR_SETTINGS.get("POSTPROCESSING_HOOKS", ["drf_spectacular.hooks.postprocess_schema_enums"]),
-    "wuji.api.conventions.document_conventions",
-]
 
 # --- issue 7: auth
 # Signed API requests and key scopes (wuji.api.authentication, wuji.api.scopes, decision 0041). Every API view
@@ -626,3 +622,12 @@ CACHES = {"default": (
     {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": WUJI_CACHE_URL} if WUJI_CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 )}
+
+# --- issue 7: schema
+# The schema documents every error an operation can give, the request id and the Idempotency-Key (decision
+# 0045); the interactive documentation at /api/docs/ serves Swagger UI from the vendored sidecar package.
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "wuji.api.schema.WujiAutoSchema"
+INSTALLED_APPS.append("drf_spectacular_sidecar")
+SPECTACULAR_SETTINGS.update({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR"})
+# Tags group the docs by resource (servers, orders, …) rather than all under "v1".
+SPECTACULAR_SETTINGS["SCHEMA_PATH_PREFIX"] = r"/api/v1"

@@ -32,30 +32,3 @@ class IdempotencyClaim(BaseThrottle):
             idempotency.claim(request, idempotency_key(request))
         return True
 
-
-IDEMPOTENCY_PARAMETER = {
-    "in": "header", "name": "Idempotency-Key", "required": True, "schema": {"type": "string"},
-    "description": "client-chosen unique key (e.g. a UUID); a retry with the same key and request gets the first "
-                   "response again for 24 h (docs/api.md)",
-}
-MUTATING = ("post", "put", "patch", "delete")
-
-
-def document_conventions(result, generator, request, public):
-    """drf-spectacular postprocessing hook: every mutating operation of the layer takes `Idempotency-Key`, and
-    every operation may answer 429 `rate_limited` — without each view declaring them."""
-    exempt = {(path, method.lower()) for path, _regex, method, view in getattr(generator, "endpoints", [])
-              if getattr(getattr(view, "cls", None), "idempotency_exempt", False)}
-    for path, operations in result.get("paths", {}).items():
-        for method, operation in operations.items():
-            if method not in (*MUTATING, "get", "head", "options"):
-                continue
-            responses = operation.setdefault("responses", {})
-            responses.setdefault("429", {"content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}}}, "description": "rate_limited"})
-            if method not in MUTATING or (path, method) in exempt:
-                continue
-            parameters = operation.setdefault("parameters", [])
-            if not any(p.get("in") == "header" and p.get("name") == "Idempotency-Key" for p in parameters):
-                parameters.append(dict(IDEMPOTENCY_PARAMETER))
-    return result

@@ -54,11 +54,19 @@ class InstructionChannelField(serializers.ChoiceField):
         super().__init__(choices=Channel.choices(), **kwargs)
 
 
+class CodeField(serializers.SlugRelatedField):
+    """A slug lookup that never sends a NUL character to the database (PostgreSQL refuses it with an error,
+    not an empty result): such a code does not exist."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
+
 def code_field(queryset, not_found_message) -> serializers.SlugRelatedField:
     """A catalogue object chosen by code among those on sale (inactive ones do not exist for buyers)."""
-    return serializers.SlugRelatedField(
-        slug_field="code", queryset=queryset, error_messages={"does_not_exist": not_found_message}
-    )
+    return CodeField(slug_field="code", queryset=queryset, error_messages={"does_not_exist": not_found_message})
 
 
 NO_SUCH_REGION = _("没有可售的地域“{value}”。")
@@ -304,7 +312,8 @@ class ResetPasswordAcceptedSerializer(OperationAcceptedSerializer):
 class InstructionSerializer(serializers.ModelSerializer):
     channel = InstructionChannelField(read_only=True)
     refers_to = serializers.SlugRelatedField(
-        slug_field="seq", read_only=True, help_text="for an outcome: the seq of the instruction it reports on"
+        slug_field="seq", read_only=True, allow_null=True,
+        help_text="for an outcome: the seq of the instruction it reports on; null for an instruction"
     )
 
     class Meta:

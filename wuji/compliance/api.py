@@ -26,7 +26,8 @@ class FilingSerializer(serializers.ModelSerializer):
     server_name = serializers.CharField(source="server.name", read_only=True)
     region = serializers.CharField(source="server.region.code", read_only=True)
     status = serializers.ChoiceField(choices=FilingStatus.choices(), read_only=True)
-    dns_result = serializers.ChoiceField(choices=DnsResult.choices(), read_only=True)
+    dns_result = serializers.ChoiceField(choices=DnsResult.choices(), allow_blank=True, read_only=True,
+                                         help_text="empty until the first DNS check")
 
     class Meta:
         model = IcpFiling

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from wuji.api.errors import ApiError, Conflict
 from wuji.api.views import client_ip, error_responses, validated
 from wuji.audit.choices import Channel
+from wuji.core.uploads import IMAGES_AND_PDF
 
 from .. import services
 from ..models import Ticket
@@ -26,6 +27,8 @@ from .serializers import (
     TicketReplySerializer,
     TicketSerializer,
 )
+
+ATTACHMENT_TYPES = sorted(set(IMAGES_AND_PDF.values()))  # what ticket uploads may be (sniffed on upload)
 
 
 def _refused(exc: services.TicketRefused) -> ApiError:
@@ -111,7 +114,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise _refused(exc) from exc
         return self._detail(ticket)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **error_responses(404)})
+    @extend_schema(responses={**{(200, content_type): OpenApiTypes.BINARY for content_type in ATTACHMENT_TYPES},
+                              **error_responses(404)})
     @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_pk>\d+)",
             url_name="attachment")
     def attachment(self, request: Request, pk: str, attachment_pk: str):

@@ -1,0 +1,48 @@
+"""The interactive API documentation in a real browser against real `wuji serve` processes: Swagger UI loads
+from this server alone (vendored assets, no CDN), reads the live schema and lists the operations, under the
+platform's Content Security Policy (the `page` fixture fails the test on any violation)."""
+
+from pathlib import Path
+
+import pytest
+
+from wuji.portal.tests.test_e2e_browser import CHROMIUM, page, platform_url  # noqa: F401 — fixtures
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's Chromium is missing"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _serve_this_checkout():
+    """`wuji serve` runs in a temporary directory: make it import this checkout's `wuji` (the one under test)."""
+    import os
+
+    root = str(Path(__file__).resolve().parents[3])
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, before) if p)
+    yield
+    if before is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = before
+
+
+def test_a_visitor_reads_the_api_operations_in_the_interactive_docs(page, platform_url):  # noqa: F811
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(60_000)  # two shared cores: the first request of a fresh server can be slow
+    foreign = []
+    page.on("request", lambda request: foreign.append(request.url)
+            if not request.url.startswith(platform_url) and not request.url.startswith("data:") else None)
+
+    page.goto("/api/docs/")
+
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Wuji Cloud API")
+    servers_list = page.locator("#operations-servers-servers_list")
+    expect(servers_list).to_contain_text("/api/v1/servers/")
+    assert page.locator(".opblock").count() > 100
+    servers_list.locator(".opblock-summary").first.click()  # expands: the documented responses are shown
+    expect(servers_list.locator(".responses-table")).to_contain_text("429")
+    assert foreign == []
