@@ -189,11 +189,12 @@ def sync_groups(using: str = "default", *, strict: bool = True) -> dict[str, tup
 
 
 def sync_after_migrate(sender, using: str = "default", **kwargs) -> None:
-    """post_migrate is sent once per app; the groups are synced after the last one, when auth's own receiver
+    """post_migrate is sent once per app that has models; the groups are synced after the last one, when auth's own receiver
     (connected before ours: auth comes first in INSTALLED_APPS) has made every app's permissions."""
     from django.apps import apps
 
-    if sender.label == list(apps.get_app_configs())[-1].label:
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender.label == with_models[-1].label:  # apps without models get no post_migrate
         sync_groups(using=using, strict=False)
 
 

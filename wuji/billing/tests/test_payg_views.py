@@ -38,7 +38,7 @@ def test_api_creates_a_payg_server_once_per_key_and_reads_its_meter(customer, ca
 
 def test_api_refusals_name_the_problem(customer, catalogue):
     client = api_client(customer)
-    missing_key = client.post("/api/v1/payg/servers/", BODY, format="json")
+    missing_key = client.post("/api/v1/payg/servers/", BODY, format="json", HTTP_IDEMPOTENCY_KEY="")
     assert missing_key.status_code == 400 and missing_key.json()["field"] == "Idempotency-Key"
     bad_plan = client.post("/api/v1/payg/servers/", {**BODY, "plan": "nope"}, format="json",
                            HTTP_IDEMPOTENCY_KEY="pg-2")
