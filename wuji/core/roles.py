@@ -189,8 +189,8 @@ def sync_groups(using: str = "default", *, strict: bool = True) -> dict[str, tup
 
 
 def sync_after_migrate(sender, using: str = "default", **kwargs) -> None:
-    """post_migrate is sent once per app that has models; the groups are synced after the last one, when auth's own receiver
-    (connected before ours: auth comes first in INSTALLED_APPS) has made every app's permissions."""
+    """post_migrate is sent once per app that has models; the groups are synced after the last one, when auth's
+    own receiver (connected before ours: auth comes first in INSTALLED_APPS) has made every app's permissions."""
     from django.apps import apps
 
     with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
