@@ -32,8 +32,9 @@ lint: venv
 sdk-schema: venv  ## regenerate the SDK's schema snapshot (wuji_sdk/openapi.json) from the server
 	$(BIN)/python manage.py spectacular --format openapi-json --validate --fail-on-warn --file wuji_sdk/openapi.json
 
-bench: venv
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+bench: venv  ## every benchmark beside its baseline measured in the same run (bench/*.py)
+	@for script in $(filter-out bench/_% bench/%_baseline.py,$(wildcard bench/*.py)); do \
+		echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 system:  ## apt packages, /dev/kvm fix, libvirtd + virtlogd (idempotent)
 	$(SUDO) scripts/setup-libvirt.sh
