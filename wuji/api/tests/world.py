@@ -77,25 +77,29 @@ def _server(owner, catalogue, key: str, name: str):
     return order
 
 
-def build_world(owner, bystander, catalogue) -> World:
+def build_world(owner, bystander, catalogue, tag: str = "") -> World:
+    """One of everything for `owner`. A second call with another `tag` gives the owner a second set (new keys,
+    numbers and domains; the address pool is made once): the query-count baselines compare one set with two."""
     world = World(owner=owner, receiver=bystander)
     o = world.objects
-    officer = staff("world-officer@wuji.test", "compliance", "finance")
-    make_pool(catalogue["region"], cidr="203.0.113.0/28", gateway="203.0.113.1")
+    officer = staff(f"world-officer{tag}@wuji.test", "compliance", "finance")
+    if not tag:
+        make_pool(catalogue["region"], cidr="203.0.113.0/28", gateway="203.0.113.1")
     paid_topup(owner, 500_00)
 
-    order = _server(owner, catalogue, "world-order", "web-1")
+    order = _server(owner, catalogue, f"world-order{tag}", "web-1")
     o["order"], o["server"] = order, order.server
     o["subscription"] = Subscription.objects.get(server=order.server)
-    o["snapshot"] = snapshots.create_snapshot(server=order.server, name="before-upgrade", idempotency_key="world-snap",
-                                              actor=owner, channel="web", ip="127.0.0.1")
+    o["snapshot"] = snapshots.create_snapshot(server=order.server, name="before-upgrade",
+                                              idempotency_key=f"world-snap{tag}", actor=owner, channel="web",
+                                              ip="127.0.0.1")
     testing.run_tasks()
     o["snapshot"].refresh_from_db()
-    pushed = _server(owner, catalogue, "world-order-2", "pushed").server
+    pushed = _server(owner, catalogue, f"world-order-2{tag}", "pushed").server
     o["push"] = pushes.offer(server=pushed, receiver_login=bystander.email, actor=owner, channel="web",
-                             ip="127.0.0.1", idempotency_key="world-push")
+                             ip="127.0.0.1", idempotency_key=f"world-push{tag}")
     meter, _password = payg.place_payg_order(customer=owner, region=catalogue["region"], plan=catalogue["plan"],
-                                             image=catalogue["image"], name="payg", idempotency_key="world-payg",
+                                             image=catalogue["image"], name="payg", idempotency_key=f"world-payg{tag}",
                                              channel="web", ip="127.0.0.1")
     testing.run_tasks()
     o["payg_server"] = meter.server
@@ -105,26 +109,27 @@ def build_world(owner, bystander, catalogue) -> World:
         customer=owner, amount_fen=1000_00, payer_name="赣州某某科技有限公司", payer_bank="中国建设银行",
         transfer_date=clock.local_now().date(), reference="武极云充值", receipt=None, ip="198.51.100.7")
     o["bank_account"] = withdrawals.add_bank_account(customer=owner, holder="测试用户", bank="工商银行",
-                                                     branch="赣州分行", number="6222020200112233445", channel="web",
-                                                     ip=None)
-    o["withdrawal"] = withdrawals.request_withdrawal(customer=owner, amount_fen=10_00, idempotency_key="world-wd",
+                                                     branch="赣州分行", number=f"62220202001122334{45 + len(tag):02d}",
+                                                     channel="web", ip=None)
+    o["withdrawal"] = withdrawals.request_withdrawal(customer=owner, amount_fen=10_00, idempotency_key=f"world-wd{tag}",
                                                      factor="totp", channel="web", ip="127.0.0.1")
     o["freeze"] = freezes.freeze_funds(customer=owner, staff=officer, reason="abnormal_activity", outcome="long_term",
                                        amount_fen=1_00, note="资金进出异常，请说明来源。", evidence="规则 R12",
                                        files=[freezes.Upload("evidence.png", PNG)])
 
     o["fapiao"] = finance.issue_fapiao(
-        finance.apply_for_fapiao(owner, amount_fen=10_00, fapiao_type="normal", idempotency_key="world-fp",
+        finance.apply_for_fapiao(owner, amount_fen=10_00, fapiao_type="normal", idempotency_key=f"world-fp{tag}",
                                  ip="127.0.0.1"),
-        officer, number="26000000000000000001", pdf=PDF, ip="10.0.0.1")
+        officer, number=f"260000000000000000{len(tag) + 1:02d}", pdf=PDF, ip="10.0.0.1")
     o["contract"] = finance.approve_contract(finance.apply_for_contract(owner, order=order), officer)
 
     o["ticket"] = support.open_ticket(customer=owner, category="servers", subject="无法连接", body="SSH 超时。",
                                       files=[uploads.Upload("shot.png", PNG)], channel="web")
     o["ticket_attachment"] = o["ticket"].messages.get().attachments.get()
     o["notice"] = notifications.inbox_of(owner).first()
-    o["icp_filing"] = compliance.submit_filing(owner=owner, domain="shop.example.cn", icp_number="京ICP备12345678号-1",
-                                               server=order.server, actor=owner, channel="web", ip="127.0.0.1")
+    o["icp_filing"] = compliance.submit_filing(owner=owner, domain=f"shop{tag}.example.cn",
+                                               icp_number="京ICP备12345678号-1", server=order.server, actor=owner,
+                                               channel="web", ip="127.0.0.1")
     case = abuse.submit_complaint(category="phishing", target=network.address_of(order.server),
                                   description="该地址托管了仿冒银行的登录页面。",
                                   reporter_email="cert@example.org", ip="198.51.100.9", channel="web")
