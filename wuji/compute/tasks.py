@@ -108,17 +108,31 @@ def provision_server(server_id: int, instruction_id: int | None = None, password
         power = driver.get_info(str(server.uuid)).power_state
     except DriverError as exc:
         log.warning("spawn of %s failed: %s", server.uuid, getattr(exc, "detail", None) or exc)
-        error = customer_error(exc)
-        with transaction.atomic():
-            finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=error)
-            notifications.notify(server.owner, notices.SERVER_FAILED.code, {**_notice_context(server),
-                                                                             "error": error})
-            provisioning_failed.send(sender=Server, server_id=server.pk, error=str(exc))
+        fail_provisioning(server, instruction_id, error=customer_error(exc), detail=str(exc))
         return "failed"
     with transaction.atomic():
         finish(server, instruction_id, vm_state=vm_state_for(power), power_state=power)
         notifications.notify(server.owner, notices.SERVER_READY.code, _notice_context(server))
     return "spawned"
+
+
+def fail_provisioning(server: Server, instruction_id: int | None, *, error: str, detail: str) -> None:
+    """The server could not be created: error state, the order's outcome, the customer told, and billing's
+    refund enqueued, all in one transaction (a spawn that failed, or one whose worker died)."""
+    with transaction.atomic():
+        finish(server, instruction_id, vm_state=VmState.ERROR, power_state=PowerState.NOSTATE, error=error)
+        notifications.notify(server.owner, notices.SERVER_FAILED.code, {**_notice_context(server), "error": error})
+        provisioning_failed.send(sender=Server, server_id=server.pk, error=detail)
+
+
+def _provisioning_instruction(server: Server) -> int | None:
+    """The order instruction a provisioning carries: it has no server target, only the task's arguments."""
+    from django_tasks_db.models import DBTaskResult
+
+    args = (DBTaskResult.objects.filter(task_path=f"{__name__}.provision_server",
+                                        args_kwargs__kwargs__server_id=server.pk)
+            .values_list("args_kwargs", flat=True).first())
+    return ((args or {}).get("kwargs") or {}).get("instruction_id")
 
 
 def _notice_context(server: Server) -> dict:
@@ -300,6 +314,8 @@ def _recover(driver, server: Server) -> int:
             if updated and pending is not None:
                 release_server.enqueue(server_id=server.pk, instruction_id=pending.pk)
         return updated
+    if server.task_state == TaskState.SPAWNING:
+        return _recover_provisioning(driver, server, claim)
     vm_state, power = state_after_failure(driver, server)
     reason = ""
     if server.task_state == TaskState.SUSPENDING:
@@ -314,6 +330,29 @@ def _recover(driver, server: Server) -> int:
         if updated and pending is not None:
             audit.record_outcome(pending, succeeded=False, detail="operation timed out; recovered by the reconciler")
     return updated
+
+
+def _recover_provisioning(driver, server: Server, claim) -> int:
+    """A provisioning whose worker died: a guest the hypervisor has is the customer's server (active, as a
+    finished spawn would leave it); no guest is a failed provisioning, refunded by billing's usual path,
+    never a server left in error with the money kept."""
+    instruction_id = _provisioning_instruction(server)
+    try:
+        power = driver.get_info(str(server.uuid)).power_state
+    except InstanceNotFound:
+        power = None
+    except DriverError:
+        return 0  # node unreachable: whether the guest exists is unknown, try again on the next pass
+    with transaction.atomic():
+        if not claim.update(task_state_changed_at=clock.now()):  # another reconciler took it
+            return 0
+        if power is None:
+            fail_provisioning(server, instruction_id, error=_("操作超时，云服务器创建失败。"),
+                              detail="provisioning timed out; recovered by the reconciler")
+        else:
+            finish(server, instruction_id, vm_state=vm_state_for(power), power_state=power)
+            notifications.notify(server.owner, notices.SERVER_READY.code, _notice_context(server))
+    return 1
 
 
 # --- issue 5: metrics — node health and server metrics (decision 0026) ------------------------------------------
