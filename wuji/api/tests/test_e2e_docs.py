@@ -33,16 +33,17 @@ def test_a_visitor_reads_the_api_operations_in_the_interactive_docs(page, platfo
     from playwright.sync_api import expect
 
     page.set_default_timeout(60_000)  # two shared cores: the first request of a fresh server can be slow
+    slow = 60_000  # expect() has its own 5 s default: the schema is generated, then 100+ operations rendered
     foreign = []
     page.on("request", lambda request: foreign.append(request.url)
             if not request.url.startswith(platform_url) and not request.url.startswith("data:") else None)
 
     page.goto("/api/docs/")
 
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Wuji Cloud API")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Wuji Cloud API", timeout=slow)
     servers_list = page.locator("#operations-servers-servers_list")
-    expect(servers_list).to_contain_text("/api/v1/servers/")
+    expect(servers_list).to_contain_text("/api/v1/servers/", timeout=slow)
     assert page.locator(".opblock").count() > 100
     servers_list.locator(".opblock-summary").first.click()  # expands: the documented responses are shown
-    expect(servers_list.locator(".responses-table")).to_contain_text("429")
+    expect(servers_list.locator(".responses-table")).to_contain_text("429", timeout=slow)
     assert foreign == []
