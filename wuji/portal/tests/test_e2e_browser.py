@@ -89,8 +89,9 @@ def platform_url(tmp_path_factory):
 
 @pytest.fixture
 def page(platform_url):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)  # as long as actions wait: CI runs two test legs on two cores
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         context = browser.new_context(locale="zh-CN", base_url=platform_url)
