@@ -25,3 +25,6 @@ urlpatterns = [
     path("", include("wuji.abuse.urls")),
     path("", include("wuji.portal.urls")),
 ]
+
+# A path under /api/ that matches no route answers with the API's JSON error body.
+handler404 = "wuji.api.errors.page_not_found"

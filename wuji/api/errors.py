@@ -88,3 +88,15 @@ def _error_response(exc, context):
         code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
         response.data = {"code": str(code), "message": str(detail), "field": None}
     return response
+
+
+def page_not_found(request, exception):
+    """Django's 404 handler: a path under /api/ that matches no route (e.g. /api/v1/announcements/-1/) gets the
+    API's error body, like any other API 404; other paths get the site's page."""
+    from django.http import JsonResponse
+    from django.views import defaults
+
+    if not request.path.startswith("/api/"):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse({"code": "not_found", "message": str(exceptions.NotFound.default_detail), "field": None,
+                         "request_id": request_id.of(request)}, status=404, json_dumps_params={"ensure_ascii": False})

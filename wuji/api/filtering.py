@@ -7,6 +7,8 @@ with a typo learns it instead of reading rows in an order it did not ask for. Or
 non-null columns of the model itself: the cursor stores the first ordering field's value.
 """
 
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
@@ -88,13 +90,40 @@ class StrictOrderingFilter(OrderingFilter):
         }]
 
 
-def after(field: str) -> django_filters.IsoDateTimeFilter:
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 instant, turned into UTC: Python accepts UTC offsets up to ±23:59, PostgreSQL only up to
+    ±15:59, so an offset such as -21:15 sent as it is would fail in the database instead of filtering."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.astimezone(dt.UTC) if value is not None and value.tzinfo is not None else value
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
+
+
+class IdField(forms.IntegerField):
+    """A row id: a whole number in the id column's range (BigAutoField), else 400 naming the parameter."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=2**63 - 1, **kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Filters by a related row's id as a plain value (never a model choice, which would tell existing ids of
+    other customers from missing ones)."""
+
+    field_class = IdField
+
+
+def after(field: str) -> UtcIsoDateTimeFilter:
     """`<name>_after`: rows at or after an ISO 8601 instant (e.g. 2026-11-01T00:00:00+08:00)."""
-    return django_filters.IsoDateTimeFilter(field_name=field, lookup_expr="gte",
-                                            label=f"{field} at or after this instant (ISO 8601)")
+    return UtcIsoDateTimeFilter(field_name=field, lookup_expr="gte",
+                                label=f"{field} at or after this instant (ISO 8601)")
 
 
-def before(field: str) -> django_filters.IsoDateTimeFilter:
+def before(field: str) -> UtcIsoDateTimeFilter:
     """`<name>_before`: rows strictly before an ISO 8601 instant, so consecutive ranges do not overlap."""
-    return django_filters.IsoDateTimeFilter(field_name=field, lookup_expr="lt",
-                                            label=f"{field} before this instant (ISO 8601)")
+    return UtcIsoDateTimeFilter(field_name=field, lookup_expr="lt",
+                                label=f"{field} before this instant (ISO 8601)")

@@ -11,7 +11,7 @@ from wuji.compute.models import Server
 from wuji.ledger.models import Transaction
 from wuji.payments.models import TopUp
 
-from .filtering import FilterSet, YesNoFilter, after, before
+from .filtering import FilterSet, IdFilter, YesNoFilter, after, before
 from .models import ApiKey
 
 
@@ -31,7 +31,7 @@ class ServerFilterSet(FilterSet):
 class OrderFilterSet(FilterSet):
     # A number, not a model choice: a choice would look the id up among every customer's servers and answer
     # "not a valid choice" only for ids that do not exist, revealing which ones do.
-    server = django_filters.NumberFilter(field_name="server_id", label="server id")
+    server = IdFilter(field_name="server_id", label="server id")
     region = django_filters.CharFilter(field_name="region__code", label="region code")
     plan = django_filters.CharFilter(field_name="plan__code", label="plan code")
     created_after = after("created_at")

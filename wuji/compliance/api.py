@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from wuji.api.errors import ApiError, Conflict
-from wuji.api.filtering import FilterSet
+from wuji.api.filtering import FilterSet, IdFilter
 from wuji.api.views import client_ip, error_responses, validated
 from wuji.audit.choices import Channel
 from wuji.compute import services as compute
@@ -48,7 +48,7 @@ class IcpFilingFilterSet(FilterSet):
 
     domain_contains = django_filters.CharFilter(field_name="domain", lookup_expr="icontains",
                                                 label="domain contains (punycode, case-insensitive)")
-    server = django_filters.NumberFilter(field_name="server_id", label="server id")
+    server = IdFilter(field_name="server_id", label="server id")
 
     class Meta:
         model = IcpFiling

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from wuji.api.views import error_responses
+from wuji.billing.freezes import FILE_SIGNATURES
 
 from .. import services
 from ..models import Evidence
@@ -37,8 +38,13 @@ class CaseFileListView(APIView):
         return Response(CaseFileSerializer(_owner_files(request, pk), many=True).data)
 
 
+# What a reply file can be: its type is sniffed on upload (JPEG, PNG, PDF); older rows without one are binary.
+FILE_TYPES = sorted({*FILE_SIGNATURES.values(), "application/octet-stream"})
+
+
 class CaseFileDownloadView(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **error_responses(404)})
+    @extend_schema(responses={**{(200, content_type): OpenApiTypes.BINARY for content_type in FILE_TYPES},
+                              **error_responses(404)})
     def get(self, request: Request, pk: int, file_pk: int) -> HttpResponse:
         """One of the caller's reply attachments, decrypted, as a download (never rendered inline)."""
         row = get_object_or_404(_owner_files(request, pk), pk=file_pk)

@@ -185,3 +185,22 @@ def test_every_list_is_paged_and_orders_only_by_cursorable_fields(view):
     assert view.ordering and model._meta.get_field(view.ordering[-1].lstrip("-")).unique, view
     assert getattr(view, "filterset_fields", None) or getattr(view, "filterset_class", None) \
         or view.__name__ == "BankAccountViewSet", view  # a customer has a handful of bank accounts
+
+
+def test_any_utc_offset_is_answered_and_ids_outside_the_column_are_refused(api):
+    """Found by schemathesis on PostgreSQL: an offset beyond ±15:59 (valid in Python, not in PostgreSQL) and an
+    id beyond bigint were 500s; the instant is turned into UTC and an id must be a whole number in range."""
+    rows = api.get("/api/v1/orders/?created_after=1900-02-10T09:08:30-20:45&created_before=2999-01-01T00:00:00%2B23:00")
+    assert rows.status_code == 200
+    for value in ("-5", "1.5", "-2.6823772882631456e+16", "99999999999999999999"):
+        refused = api.get(f"/api/v1/orders/?server={value}")
+        assert (refused.status_code, refused.json()["field"]) == (400, "server"), value
+
+
+def test_an_api_path_matching_no_route_is_a_json_404(api, client, db):
+    """Found by schemathesis: /api/v1/announcements/-1593/ matched no route and got Django's HTML page."""
+    for url in ("/api/v1/announcements/-1593/", "/api/v1/no-such-thing/"):
+        response = api.get(url)
+        assert response.status_code == 404 and response.json()["code"] == "not_found", url
+        assert response.json()["request_id"] == response["X-Request-Id"]
+    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")

@@ -2,12 +2,12 @@
 
 import django_filters
 
-from wuji.api.filtering import FilterSet
+from wuji.api.filtering import FilterSet, IdFilter
 from wuji.network.models import IpAllocation
 
 
 class PublicIpFilterSet(FilterSet):
-    server = django_filters.NumberFilter(field_name="server_id", label="server id")
+    server = IdFilter(field_name="server_id", label="server id")
     region = django_filters.CharFilter(field_name="server__region__code", label="region code")
 
     class Meta:

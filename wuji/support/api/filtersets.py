@@ -1,15 +1,14 @@
 """Filters of the ticket list (decision 0043); the queryset is the caller's own tickets already."""
 
-import django_filters
 
-from wuji.api.filtering import FilterSet, after, before
+from wuji.api.filtering import FilterSet, IdFilter, after, before
 
 from ..models import Ticket
 
 
 class TicketFilterSet(FilterSet):
     # A number, not a model choice: a choice would tell another customer's existing server ids from missing ones.
-    server = django_filters.NumberFilter(field_name="server_id", label="server id")
+    server = IdFilter(field_name="server_id", label="server id")
     created_after = after("created_at")
     created_before = before("created_at")
 
