@@ -4,6 +4,7 @@ Importing this module prepares the environment (a throw-away SQLite file unless 
 it before Django. The scripts run as `python bench/<name>.py`, so bench/ is on sys.path and they `import _common`.
 """
 
+import argparse
 import http.client
 import os
 import socket
@@ -24,6 +25,16 @@ if "DATABASE_URL" not in os.environ:
 os.environ.setdefault("WUJI_ALLOWED_HOSTS", "127.0.0.1")
 # The rate limiter is counted (its cost is part of the figure) but never refuses the benchmark's one key.
 os.environ.setdefault("WUJI_API_RATE_LIMIT_READ", "1000000000/min")
+
+
+def arguments() -> argparse.Namespace:
+    """The options every benchmark takes: concurrent clients, seconds per measurement, gunicorn workers, rows."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers")
+    parser.add_argument("--rows", type=int, default=20)
+    return parser.parse_args()
 
 
 def prepare_database() -> str:

@@ -10,10 +10,16 @@ keep-alive connections on this machine, so they share its cores with the servers
 not the absolute figures.
 """
 
-import argparse
 import os
 
-from _common import ROOT, measure, populate_owner, prepare_database, print_row  # bench/ is the script's directory
+from _common import (  # bench/ is the script's directory
+    ROOT,
+    arguments,
+    measure,
+    populate_owner,
+    prepare_database,
+    print_row,
+)
 
 
 def populate(rows: int) -> tuple[int, str, str]:
@@ -41,12 +47,7 @@ def has_results(body: bytes) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers")
-    parser.add_argument("--rows", type=int, default=20)
-    args = parser.parse_args()
+    args = arguments()
 
     vendor = prepare_database()
     from django.db import connection

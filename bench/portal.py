@@ -11,10 +11,16 @@ session cookie, as a browser does. Clients share the machine's cores with the se
 their baselines, not the absolute figures.
 """
 
-import argparse
 import os
 
-from _common import ROOT, measure, populate_owner, prepare_database, print_row  # bench/ is the script's directory
+from _common import (  # bench/ is the script's directory
+    ROOT,
+    arguments,
+    measure,
+    populate_owner,
+    prepare_database,
+    print_row,
+)
 
 
 def sign_in(user) -> dict:
@@ -42,12 +48,7 @@ def shows(*names: str):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers")
-    parser.add_argument("--rows", type=int, default=20)
-    args = parser.parse_args()
+    args = arguments()
 
     vendor = prepare_database()
     from django.db import connection

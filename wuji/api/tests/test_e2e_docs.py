@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from wuji.portal.tests.test_e2e_browser import CHROMIUM, page, platform_url  # noqa: F401 — fixtures
+from wuji.portal.tests.test_e2e_browser import CHROMIUM, page, platform_url, serve_this_checkout  # noqa: F401 — fixtures
 
 pytestmark = [
     pytest.mark.e2e,
@@ -15,18 +15,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _serve_this_checkout():
-    """`wuji serve` runs in a temporary directory: make it import this checkout's `wuji` (the one under test)."""
-    import os
-
-    root = str(Path(__file__).resolve().parents[3])
-    before = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, before) if p)
-    yield
-    if before is None:
-        os.environ.pop("PYTHONPATH", None)
-    else:
-        os.environ["PYTHONPATH"] = before
+def _serve_this_checkout(serve_this_checkout):  # noqa: F811
+    """This module's platform runs this checkout (see test_e2e_browser.serve_this_checkout)."""
 
 
 def test_a_visitor_reads_the_api_operations_in_the_interactive_docs(page, platform_url):  # noqa: F811

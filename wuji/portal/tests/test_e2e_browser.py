@@ -87,6 +87,21 @@ def platform_url(tmp_path_factory):
         stop(proc)
 
 
+@pytest.fixture(scope="module")
+def serve_this_checkout():
+    """`wuji serve` runs in a temporary directory: make it import this checkout's `wuji` (the one under test),
+    not whichever checkout the virtualenv's console script was installed from. Modules whose platform must run
+    this checkout use it as an autouse fixture."""
+    root = str(Path(__file__).resolve().parents[3])
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (root, before) if p)
+    yield
+    if before is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = before
+
+
 @pytest.fixture
 def page(platform_url):
     from playwright.sync_api import expect, sync_playwright
