@@ -4,6 +4,7 @@
 import datetime as dt
 import ipaddress
 import secrets
+import string
 
 from django.core.cache import cache
 from django.db import transaction
@@ -39,6 +40,16 @@ class ApiKeyError(Exception):
 
 def _new_key_id() -> str:
     return f"AK{secrets.token_hex(10).upper()}"
+
+
+SECRET_ALPHABET = string.ascii_letters + string.digits
+SECRET_LENGTH = 43  # 43 × log2(62) ≈ 256 bits, as many as token_urlsafe(32)
+
+
+def _new_secret() -> str:
+    """Letters and digits only: a secret never starts with '-', which a shell or a command line would read as an
+    option (`wuji-cli configure --secret -x…` failed), and it survives copying out of any terminal."""
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
 
 
 def clean_scopes(scopes) -> list[str]:
@@ -90,7 +101,7 @@ def create_key(*, owner, name: str, ip: str | None, channel: str = "web", factor
     scopes, allowed_ips, expires_at = clean_scopes(scopes), clean_allowed_ips(allowed_ips), clean_expiry(expires_at)
     if ApiKey.objects.filter(owner=owner, revoked_at__isnull=True).count() >= MAX_ACTIVE_KEYS:
         raise ApiKeyError(_("最多可同时拥有 %(n)d 个有效密钥。") % {"n": MAX_ACTIVE_KEYS}, field="name")
-    secret = secrets.token_urlsafe(32)
+    secret = _new_secret()
     with transaction.atomic():
         key = ApiKey.objects.create(owner=owner, name=name, key_id=_new_key_id(),
                                     secret_encrypted=crypto.encrypt(secret), scopes=scopes, allowed_ips=allowed_ips,

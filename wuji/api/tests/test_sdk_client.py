@@ -256,3 +256,11 @@ def test_cli_help_documents_the_exit_codes(tmp_path):
     assert all(f"  {code}  " in result.stdout for code in range(8))
     docs = (REPO / "docs" / "cli.md").read_text("utf-8")
     assert all(f"| {code} |" in docs for code in range(8))
+
+
+def test_configure_takes_a_secret_that_starts_with_a_dash_in_the_equals_form(tmp_path):
+    """Keys made before secrets were letters and digits only may start with '-'; `--secret=-…` stores them."""
+    result = run_cli("configure", "--profile", "old", "--endpoint", "https://api.wuji.example", "--key-id", "AK1",
+                     "--secret=-starts-with-a-dash", config_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "-starts-with-a-dash" in (tmp_path / "credentials").read_text("utf-8")
