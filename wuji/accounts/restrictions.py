@@ -12,7 +12,6 @@ See docs/decisions/0035-function-restrictions-and-abuse-signals.md.
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -59,13 +58,6 @@ def overview_link() -> str:
 def open_restrictions_of(user):
     """The user's restrictions in force, newest first (the only queryset customers reach)."""
     return AccountRestriction.objects.filter(user=user, lifted_at__isnull=True)
-
-
-def open_exists(user_path: str, function: str) -> Exists:
-    """For annotating another query: has the user at `user_path` (relative to its rows) an open restriction
-    of `function`? Keeps a hot path — API key authentication — at one query."""
-    return Exists(AccountRestriction.objects.filter(user=OuterRef(user_path), function=function,
-                                                    lifted_at__isnull=True))
 
 
 def is_restricted(user, function: str) -> bool:

@@ -11,7 +11,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, Subquery
+from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,14 +115,8 @@ def needs_acceptance(user) -> bool:
     if not getattr(user, "is_authenticated", False) or user.is_staff:
         return False
     # One query on every portal request: "is there a version in force this user has not accepted?" (API key
-    # requests get the answer with the key's own query: `pending_acceptance`).
+    # requests get the answer beside the key's own query: api.services.owner_flags, held equal to this).
     return _unaccepted_version_in_force(user).exists()
-
-
-def pending_acceptance(user) -> Exists:
-    """The same question as an expression (`user`: a user, a pk or an OuterRef to one), to annotate another
-    query with, so the check costs no query of its own."""
-    return Exists(_unaccepted_version_in_force(user))
 
 
 def _unaccepted_version_in_force(user):

@@ -52,7 +52,18 @@ class FilterSet(django_filters.FilterSet):
 
 
 class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, skipped when the request names none of the view's filters: the FilterSet would
+    build and validate a form only to filter nothing (a tenth of a list request's time, decision 0055). The API's
+    FilterSets have no defaults and no method filters, so an absent parameter filters nothing either way."""
+
     filterset_base = FilterSet
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not any(name in request.query_params
+                                              for name in filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class StrictOrderingFilter(OrderingFilter):

@@ -132,7 +132,9 @@ class CursorPage(CursorPagination):
         return self.page
 
     def position_of(self, row, *, backwards: bool) -> str:
-        values = tuple(as_text(getattr(row, term.lstrip("-"))) for term in self.ordering)
+        """`row`: a model instance, or a dictionary from `.values()` (wuji.api.rows)."""
+        read = row.__getitem__ if isinstance(row, dict) else row.__getattribute__
+        values = tuple(as_text(read(term.lstrip("-"))) for term in self.ordering)
         return Position(values, backwards).encode()
 
     def get_next_link(self) -> str | None:

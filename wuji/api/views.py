@@ -53,6 +53,7 @@ from . import serializers as s
 from .csv_export import write_instructions_csv
 from .errors import ApiError, Conflict, PaymentRequired, UnprocessableEntity
 from .pagination import WholeList
+from .rows import ValuesSerializer
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,100}$")  # printable ASCII without spaces; the order column is 100
@@ -298,8 +299,16 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     ordering_fields = ["id", "name", "created_at"]
     ordering = ("-id",)
 
+    rows = ValuesSerializer(s.ServerSerializer)
+
     def get_queryset(self):
         return network.with_public_ip(compute.servers_of(self.request.user))
+
+    def list(self, request: Request) -> Response:
+        """The list customers poll most: read as `.values()` rows, rendered by ServerSerializer's own fields
+        (wuji.api.rows, decision 0055)."""
+        page = self.paginate_queryset(self.filter_queryset(self.rows.values(self.get_queryset())))
+        return self.get_paginated_response(self.rows.represent(page))
 
     def _operate(self, operation: str, *, server: Server | None = None, **options) -> Response:
         server = server or self.get_object()
