@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/wuji_ci
 PORT ?= 8000
 
-.PHONY: demo test test-sqlite test-postgres e2e lint system guest-image venv bench clean sdk-schema
+.PHONY: demo test test-sqlite test-postgres e2e lint system guest-image venv bench clean sdk-schema scale-test
 
 # WUJI_DEMO_QEMU=1 make demo: also a real qemu:///system node (Hong Kong) booting the tiny guest.
 demo: venv $(if $(filter 1,$(WUJI_DEMO_QEMU)),system) guest-image  ## run the platform on the embedded default (SQLite, demo catalogue, test hypervisor)
@@ -22,6 +22,13 @@ test-sqlite:
 test-postgres:
 	DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -p no:cacheprovider -rs --create-db -m "not e2e" \
 		--ignore=wuji/compute/tests/test_driver_contract.py
+
+# Scale-out (decision 0051): a fresh PostgreSQL database (DROPPED and re-created), Redis as the shared cache, libvirtd's
+# test driver as the shared node; 2 web servers, 2 workers, 2 schedulers under a bounded load, then the checks.
+SCALE_PG_URL ?= postgres://postgres@127.0.0.1:5432/wuji_scale
+SCALE_CACHE_URL ?= redis://127.0.0.1:6379/5
+scale-test: venv  ## 2 web servers, 2 workers, 2 schedulers on PostgreSQL under load: nothing lost, nothing twice
+	$(BIN)/python scripts/scale_test.py --database-url $(SCALE_PG_URL) --cache-url $(SCALE_CACHE_URL)
 
 e2e: system venv guest-image
 	$(BIN)/python -m pytest -p no:cacheprovider -m e2e

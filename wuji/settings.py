@@ -631,3 +631,9 @@ INSTALLED_APPS.append("drf_spectacular_sidecar")
 SPECTACULAR_SETTINGS.update({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR"})
 # Tags group the docs by resource (servers, orders, …) rather than all under "v1".
 SPECTACULAR_SETTINGS["SCHEMA_PATH_PREFIX"] = r"/api/v1"
+
+# --- issue 8: scale
+# Every periodic job's slot length in seconds instead of the job's own interval (wuji.core.scheduler): for the
+# scale-out test (scripts/scale_test.py, decision 0051) and staging, so that many slots pass in minutes. 0 or
+# empty: each job's own interval. `wuji check-deploy` refuses it.
+WUJI_SCHEDULER_SLOT_SECONDS = int(os.environ.get("WUJI_SCHEDULER_SLOT_SECONDS") or 0)

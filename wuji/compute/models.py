@@ -67,7 +67,7 @@ class Node(models.Model):
 
     @property
     def is_test_hypervisor(self) -> bool:
-        return self.uri.startswith(("test://", "fake://"))
+        return self.uri.startswith(("test://", "test+", "fake://"))  # test+unix://: the test driver in a libvirtd
 
     @property
     def allocatable_vcpus(self) -> int:

@@ -285,8 +285,11 @@ def reconcile() -> dict:
                 continue  # node unreachable: keep what we last knew
             vm_state = VmState.ERROR if power == PowerState.NOSTATE else vm_state_for(power)
             with transaction.atomic():
-                updated = Server.objects.filter(pk=server.pk, task_state=TaskState.NONE).exclude(
-                    vm_state=vm_state, power_state=power).update(vm_state=vm_state, power_state=power)
+                # Only over the state read before asking the node: an operation that ran meanwhile wrote a newer
+                # one, which the answer (possibly from before it) must not overwrite.
+                updated = Server.objects.filter(
+                    pk=server.pk, task_state=TaskState.NONE, vm_state=server.vm_state, power_state=server.power_state,
+                ).exclude(vm_state=vm_state, power_state=power).update(vm_state=vm_state, power_state=power)
                 if updated:
                     services.state_written(server.pk, vm_state, power)
             counts["synced"] += updated

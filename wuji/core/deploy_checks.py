@@ -118,6 +118,13 @@ def _channels() -> list[Problem]:
     return problems
 
 
+def _scheduler() -> list[Problem]:
+    if getattr(settings, "WUJI_SCHEDULER_SLOT_SECONDS", 0):
+        return [Problem("WUJI_SCHEDULER_SLOT_SECONDS", "every periodic job runs on the same short test slot instead "
+                                                       "of its own interval; unset it")]
+    return []
+
+
 def _django_deploy_checks() -> list[Problem]:
     """Django's own `check --deploy` findings that are errors or warnings, except those we check above and
     W008 (SECURE_SSL_REDIRECT): nginx redirects plain HTTP before Django sees it (deploy/nginx); W005 and W021
@@ -136,4 +143,4 @@ def problems(*, processes: int, engine: str | None = None) -> list[Problem]:
     database engine (default: the configured one)."""
     engine = engine or settings.DATABASES["default"]["ENGINE"]
     return (_debug() + _secret_key() + _encryption_keys() + _database(processes, engine) + _cache()
-            + _cookies_and_https() + _hosts() + _channels() + _django_deploy_checks())
+            + _cookies_and_https() + _hosts() + _channels() + _scheduler() + _django_deploy_checks())

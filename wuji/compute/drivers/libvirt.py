@@ -517,7 +517,9 @@ class LibvirtDriver(ComputeDriver):
         self.host = Host(uri)
         self.poll_interval = poll_interval
         parsed = urlparse(uri)
-        is_test = parsed.scheme == "test"
+        # libvirt's test driver, in this process (test:///default) or in a libvirtd that several processes share
+        # (test+unix:///default): the same limits either way.
+        is_test = parsed.scheme.split("+")[0] == "test"
         on_qemu_system = parsed.scheme.startswith("qemu") and parsed.path == "/system"
         self.serial_log_dir = serial_log_dir or (DEFAULT_SERIAL_LOG_DIR if on_qemu_system else None)
         self.capabilities = DriverCapabilities(supports_console=not is_test, supports_migration=not is_test,
@@ -660,7 +662,12 @@ class LibvirtDriver(ComputeDriver):
             pool = self._pool(self.host.get_connection())
             vol = self._volume(pool, volume_name)
             if vol is None:
-                vol = pool.createXML(VolumeConfig(volume_name, capacity_gib).to_xml(), 0)
+                try:
+                    vol = pool.createXML(VolumeConfig(volume_name, capacity_gib).to_xml(), 0)
+                except libvirt.libvirtError as err:  # another worker starting at the same time created it
+                    vol = self._volume(pool, volume_name)
+                    if vol is None:
+                        raise err from None
             return vol.path()
 
     # --- contract ----------------------------------------------------------------

@@ -114,6 +114,31 @@ def test_reconciler_takes_power_state_from_the_hypervisor(customer, catalogue):
     assert (server.vm_state, server.power_state) == (VmState.STOPPED, PowerState.SHUTDOWN)
 
 
+def test_reconciler_does_not_write_back_a_state_an_operation_replaced_meanwhile(customer, catalogue, monkeypatch):
+    """The reconciler asks the node, then writes the answer where the record differs. A stop accepted and carried
+    out by a worker between the question and the write (several workers, a loaded machine) must not be undone by
+    the older answer: the server stays stopped, as it is on the node."""
+    server = active_server(customer, catalogue)
+    driver = fake()
+    node_answer = driver.get_info
+
+    def answer_then_a_stop_runs(uuid):
+        info = node_answer(uuid)  # running
+        monkeypatch.setattr(driver, "get_info", node_answer)
+        operate(Server.objects.get(pk=server.pk), Operation.STOP)
+        assert testing.run_tasks() == 1
+        return info
+
+    monkeypatch.setattr(driver, "get_info", answer_then_a_stop_runs)
+    tasks.reconcile.call()
+    server.refresh_from_db()
+    assert (server.vm_state, server.power_state) == (VmState.STOPPED, PowerState.SHUTDOWN)
+    assert driver.get_info(str(server.uuid)).power_state == PowerState.SHUTDOWN
+    tasks.reconcile.call()  # the next pass agrees
+    server.refresh_from_db()
+    assert (server.vm_state, server.power_state) == (VmState.STOPPED, PowerState.SHUTDOWN)
+
+
 def test_reconciler_recovers_an_operation_whose_worker_died(customer, catalogue):
     server = active_server(customer, catalogue)
     instruction, _ = operate(server, Operation.STOP)

@@ -55,6 +55,7 @@ def test_a_safe_configuration_passes():
     ({"WUJI_SMS_BACKEND": "wuji.accounts.sms.log.LogSmsBackend"}, "WUJI_SMS_BACKEND"),
     ({"CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}}, "WUJI_CACHE_URL"),
     ({"CACHES": {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}}, "WUJI_CACHE_URL"),
+    ({"WUJI_SCHEDULER_SLOT_SECONDS": 10}, "WUJI_SCHEDULER_SLOT_SECONDS"),
 ])
 def test_each_unsafe_setting_is_refused(changes, setting):
     assert settings_found(**changes) == {setting}

@@ -3,6 +3,7 @@ import threading
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
@@ -38,6 +39,21 @@ def test_the_next_slot_enqueues_again():
     scheduler.tick(T0, jobs=[JOB])
     assert scheduler.tick(T0 + dt.timedelta(minutes=5), jobs=[JOB]) == ["test.heartbeat"]
     assert ScheduledRun.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_test_slot_length_replaces_every_jobs_interval():
+    """WUJI_SCHEDULER_SLOT_SECONDS (the scale-out test): a 5-minute job gets a slot every 10 s, still once each."""
+    with override_settings(WUJI_SCHEDULER_SLOT_SECONDS=10):
+        assert scheduler.interval_of(JOB) == dt.timedelta(seconds=10)
+        assert scheduler.tick(T0, jobs=[JOB]) == ["test.heartbeat"]
+        assert scheduler.tick(T0 + dt.timedelta(seconds=9), jobs=[JOB]) == []  # 03:00:30–03:00:40
+        assert scheduler.tick(T0 + dt.timedelta(seconds=10), jobs=[JOB]) == ["test.heartbeat"]
+    assert scheduler.interval_of(JOB) == dt.timedelta(minutes=5)
+    assert scheduler.tick(T0 + dt.timedelta(seconds=20), jobs=[JOB]) == ["test.heartbeat"]  # the 03:00 slot
+    assert scheduler.tick(T0 + dt.timedelta(seconds=30), jobs=[JOB]) == []
+    assert sorted(ScheduledRun.objects.values_list("slot", flat=True)) == [
+        dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC), T0, T0 + dt.timedelta(seconds=10)]
 
 
 def test_platform_jobs_are_registered():
