@@ -281,8 +281,10 @@ def reconcile() -> dict:
                 power = driver.get_info(str(server.uuid)).power_state
             except InstanceNotFound:
                 power = PowerState.NOSTATE
+            except NodeUnreachable:
+                break  # keep what we last knew, and do not pay a connection attempt per server (decision 0053)
             except DriverError:
-                continue  # node unreachable: keep what we last knew
+                continue  # keep what we last knew
             vm_state = VmState.ERROR if power == PowerState.NOSTATE else vm_state_for(power)
             with transaction.atomic():
                 # Only over the state read before asking the node: an operation that ran meanwhile wrote a newer

@@ -351,14 +351,18 @@ class Host:
     """Owns the one connection to a node: opens it lazily, reopens it after a
     drop, and translates libvirt errors into the driver's exceptions.
 
-    A drop is noticed two ways: ``isAlive()`` (a local check, no round trip)
+    A drop is noticed three ways: ``isAlive()`` (a local check, no round trip)
     before each use, which is false once the connection was closed or libvirt
-    saw its socket fail; and a connection error from a call, after which the
-    connection is closed so the next call reconnects. Read-only calls go
-    through :meth:`read`, which reconnects and retries once at once, so a
-    connection that died while idle costs no failed health check or sample.
-    Keepalive probes themselves need a libvirt event loop; the workers run
-    none, so an idle connection is checked when next used (decision 0026).
+    saw its socket fail; a connection error from a call, after which the
+    connection is closed so the next call reconnects; and, before a call that
+    may change something, one cheap round trip on the cached connection
+    (:meth:`get_connection`), because ``isAlive()`` stays true on a connection
+    whose daemon went away while it was idle (libvirtd restarted): without an
+    event loop the client reads nothing from the socket until its next call.
+    Read-only calls go through :meth:`read` instead, which reconnects and
+    retries once at once, so a connection that died while idle costs no failed
+    health check or sample. Keepalive probes themselves need a libvirt event
+    loop; the workers run none (decisions 0026, 0053).
     """
 
     def __init__(self, uri: str) -> None:
@@ -366,11 +370,19 @@ class Host:
         self._conn: Any = None
         self._lock = threading.Lock()
 
-    def get_connection(self) -> Any:
-        """A live ``virConnect``; raises NodeUnreachable if the node cannot be reached."""
+    def get_connection(self, probe: bool = True) -> Any:
+        """A live ``virConnect``; raises NodeUnreachable if the node cannot be reached.
+
+        With ``probe`` (the default, for calls that may change something and are not retried) a cached
+        connection must first answer one round trip; one that does not is dropped and a new one opened, so a
+        daemon restarted while the connection was idle does not fail the next operation."""
         with self._lock:
             if self._conn is not None and not self._alive(self._conn):
                 log.warning("libvirt connection to %s dropped; reconnecting", self.uri)
+                self._conn = None
+            elif self._conn is not None and probe and not self._answers(self._conn):
+                log.warning("libvirt connection to %s no longer answers (daemon restarted?); reconnecting", self.uri)
+                self._drop(self._conn)
                 self._conn = None
             if self._conn is None:
                 try:
@@ -386,6 +398,24 @@ class Host:
         except libvirt.libvirtError:  # closed handle: "invalid connection pointer"
             return False
 
+    @staticmethod
+    def _answers(conn: Any) -> bool:
+        """One round trip to the daemon (its library version, no side effect): false on a connection error."""
+        try:
+            conn.getLibVersion()
+        except libvirt.libvirtError as err:
+            if not _is_connection_error(err):
+                raise
+            return False
+        return True
+
+    @staticmethod
+    def _drop(conn: Any) -> None:
+        """Release a dead connection's handle (its socket is gone; closing it may itself fail)."""
+        with ignoring(libvirt.VIR_ERR_INVALID_CONN, libvirt.VIR_ERR_SYSTEM_ERROR, libvirt.VIR_ERR_INTERNAL_ERROR,
+                      libvirt.VIR_ERR_RPC):
+            conn.close()
+
     def close(self) -> None:
         with self._lock:
             conn, self._conn = self._conn, None
@@ -396,14 +426,14 @@ class Host:
     def read(self, call: Callable[[Any], T], uuid: str | None = None) -> T:
         """Run the read-only ``call(connection)``; after a connection error reconnect and retry it once."""
         try:
-            return call(self.get_connection())
+            return call(self.get_connection(probe=False))  # no round trip first: a failed read is retried
         except libvirt.libvirtError as err:
             if not _is_connection_error(err):
                 raise self._translate(err, uuid) from err
             log.warning("libvirt call to %s failed on a dropped connection; reconnecting once", self.uri)
             self.close()
         with self.errors(uuid):
-            return call(self.get_connection())
+            return call(self.get_connection(probe=False))
 
     @contextmanager
     def errors(self, uuid: str | None = None) -> Iterator[None]:

@@ -207,6 +207,8 @@ class DroppedConnection:
         error.err = (self.libvirt.VIR_ERR_SYSTEM_ERROR, self.libvirt.VIR_FROM_RPC, "Broken pipe", 2)
         raise error
 
+    getLibVersion = getInfo  # noqa: N815 - libvirt's name; any call fails the same way
+
     def close(self):
         return 0
 
@@ -231,6 +233,23 @@ def test_a_read_that_fails_twice_on_the_connection_reports_the_node_unreachable(
     from wuji.compute.drivers.libvirt import Host
 
     host = Host("test:///default")
-    host.get_connection = lambda: DroppedConnection(libvirt)
+    host.get_connection = lambda probe=True: DroppedConnection(libvirt)
     with pytest.raises(NodeUnreachable):
         host.read(lambda conn: conn.getInfo())
+
+
+def test_a_write_on_a_connection_that_died_while_idle_reconnects_before_it_starts():
+    """Decision 0053: isAlive() is true on a connection whose daemon restarted while it was idle; a call that
+    may change something is not retried, so the cached connection must answer a round trip first."""
+    libvirt = pytest.importorskip("libvirt")
+    from wuji.compute.drivers.libvirt import LibvirtDriver
+
+    driver = LibvirtDriver("test:///default", pool="default-pool")
+    keep = libvirt.open("test:///default")  # the test node lives while a connection is open
+    try:
+        driver.host._conn = DroppedConnection(libvirt)
+        assert driver.ensure_image_volume("probe-test.qcow2", 1).endswith("probe-test.qcow2")
+        assert not isinstance(driver.host._conn, DroppedConnection)
+    finally:
+        driver.close()
+        keep.close()
