@@ -13,8 +13,9 @@ PORT ?= 8000
 demo: venv $(if $(filter 1,$(WUJI_DEMO_QEMU)),system) guest-image  ## run the platform on the embedded default (SQLite, demo catalogue, test hypervisor)
 	WUJI_SANDBOX_PAYMENTS=1 $(BIN)/wuji demo --port $(PORT)
 
-test: system venv guest-image  ## the whole suite on SQLite (with the browser and real-QEMU legs) and on PostgreSQL
+test: system venv guest-image  ## the whole suite on SQLite (with the browser and real-QEMU legs) and on PostgreSQL, then the scale-out test
 	$(MAKE) -j2 --output-sync=target test-sqlite test-postgres  # the two legs at once: one per core
+	$(MAKE) scale-test
 
 test-sqlite:
 	WUJI_TEST_LIBVIRT_SYSTEM=1 $(BIN)/python -m pytest -p no:cacheprovider -rs
