@@ -631,3 +631,9 @@ INSTALLED_APPS.append("drf_spectacular_sidecar")
 SPECTACULAR_SETTINGS.update({"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR"})
 # Tags group the docs by resource (servers, orders, …) rather than all under "v1".
 SPECTACULAR_SETTINGS["SCHEMA_PATH_PREFIX"] = r"/api/v1"
+
+# --- issue 8: faultsmoney
+# Persistent connections are checked before a request (or a worker's loop turn) reuses them: after a
+# PostgreSQL restart the first request of each process would otherwise fail on its dead connection (0052).
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
