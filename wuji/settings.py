@@ -637,3 +637,9 @@ SPECTACULAR_SETTINGS["SCHEMA_PATH_PREFIX"] = r"/api/v1"
 # scale-out test (scripts/scale_test.py, decision 0051) and staging, so that many slots pass in minutes. 0 or
 # empty: each job's own interval. `wuji check-deploy` refuses it.
 WUJI_SCHEDULER_SLOT_SECONDS = int(os.environ.get("WUJI_SCHEDULER_SLOT_SECONDS") or 0)
+
+# --- issue 8: faultsmoney
+# Persistent connections are checked before a request (or a worker's loop turn) reuses them: after a
+# PostgreSQL restart the first request of each process would otherwise fail on its dead connection (0052).
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

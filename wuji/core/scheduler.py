@@ -14,7 +14,7 @@ import logging
 import time
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, close_old_connections, transaction
 
 from . import clock
 from .models import ScheduledRun
@@ -79,6 +79,7 @@ def tick(moment: dt.datetime | None = None, jobs: list[PeriodicJob] | None = Non
 def run_forever(poll_seconds: float = 5.0) -> None:  # pragma: no cover - a loop around tick()
     log.info("scheduler started with jobs: %s", ", ".join(j.name for j in registered_jobs()))
     while True:
+        close_old_connections()  # drop a connection the database lost (a restart): the next tick reconnects
         try:
             for name in tick():
                 log.info("enqueued %s", name)

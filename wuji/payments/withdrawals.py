@@ -349,6 +349,7 @@ def _undo(withdrawal: Withdrawal, status: str, reason: str, actor) -> None:
     withdrawal.decided_at, withdrawal.decision_reason = clock.now(), reason[:500]
     withdrawal.decided_by = actor if actor is not None and actor.pk != withdrawal.customer_id else None
     withdrawal.save(update_fields=["status", "reversal_transaction", "decided_at", "decision_reason", "decided_by"])
+    _record_outcome(withdrawal, succeeded=False, detail=reason or status)
 
 
 def reject_withdrawal(withdrawal: Withdrawal, *, staff, reason: str, ip: str | None = None) -> Withdrawal:
@@ -543,10 +544,35 @@ def _settle(withdrawal: Withdrawal) -> None:
         withdrawal.status = WithdrawalStatus.PARTIAL if returned else WithdrawalStatus.COMPLETED
     withdrawal.completed_at = clock.now()
     withdrawal.save(update_fields=["status", "completed_at"])
+    _record_outcome(withdrawal, succeeded=paid > 0, detail="" if withdrawal.status == WithdrawalStatus.COMPLETED else (
+        f"{withdrawal.status}: paid {paid} fen, returned {returned} fen"))
     notify(withdrawal.customer, notices.WITHDRAWAL_FINISHED.code, {
         "kind": WithdrawalKind.label(withdrawal.kind), "amount": money.format_cny(withdrawal.amount_fen),
         "paid": money.format_cny(paid), "returned": money.format_cny(returned) if returned else "",
     })
+
+
+def _instruction_of(withdrawal: Withdrawal):
+    """The accepted instruction a withdrawal carries out: the customer's request, or for a frozen refund the
+    decision that applied the freeze's refund outcome (billing.freezes)."""
+    from wuji.audit.models import Instruction
+
+    if withdrawal.kind == WithdrawalKind.WITHDRAWAL:
+        found = Instruction.objects.filter(action="withdrawal.request", target_type="withdrawal",
+                                           target_id=str(withdrawal.pk), refers_to__isnull=True)
+    else:
+        found = Instruction.objects.filter(action="funds.freeze_outcome", target_type="freeze",
+                                           target_id=str(withdrawal.freeze_id), refers_to__isnull=True,
+                                           params__withdrawal=withdrawal.pk)
+    return found.order_by("seq").first()
+
+
+def _record_outcome(withdrawal: Withdrawal, *, succeeded: bool, detail: str) -> None:
+    """Close the withdrawal's instruction with its outcome (once: the caller holds the withdrawal's lock and
+    moves it out of an open status in the same transaction)."""
+    instruction = _instruction_of(withdrawal)
+    if instruction is not None and not instruction.outcomes.exists():
+        audit.record_outcome(instruction, succeeded=succeeded, detail=detail)
 
 
 def mark_bank_payout_paid(refund: Refund, *, staff, reference: str, ip: str | None = None) -> Refund:

@@ -194,7 +194,11 @@ def test_deadline_job_applies_each_freezes_outcome(catalogue, compliance):
     assert refunded.state == FreezeState.REFUNDED and ledger.balances(back) == {"cash": 40_00, "gift": 0, "frozen": 0}
     assert refunded.refunds.get().status == WithdrawalStatus.COMPLETED
     assert Notice.objects.filter(event="billing.freeze_outcome").count() == 2
-    assert Instruction.objects.filter(action="funds.freeze_outcome", channel="system").count() == 2
+    decisions = Instruction.objects.filter(action="funds.freeze_outcome", channel="system", refers_to__isnull=True)
+    assert decisions.count() == 2
+    # The refund the decision started was paid out: the decision has its outcome (decision 0052).
+    assert [list(d.outcomes.values_list("result", flat=True)) for d in decisions.order_by("seq")] in (
+        [[], ["succeeded"]], [["succeeded"], []])
     assert ledger.verify() == []
 
 
