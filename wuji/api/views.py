@@ -304,9 +304,9 @@ class ServerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return network.with_public_ip(compute.servers_of(self.request.user))
 
+    # The list customers poll most: read as `.values()` rows, rendered by ServerSerializer's own fields
+    # (wuji.api.rows, decision 0055). No docstring: it would replace the operation's description in the schema.
     def list(self, request: Request) -> Response:
-        """The list customers poll most: read as `.values()` rows, rendered by ServerSerializer's own fields
-        (wuji.api.rows, decision 0055)."""
         page = self.paginate_queryset(self.filter_queryset(self.rows.values(self.get_queryset())))
         return self.get_paginated_response(self.rows.represent(page))
 
