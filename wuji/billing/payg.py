@@ -231,7 +231,7 @@ def run_settlement(*, actor, channel: str, ip: str | None = None) -> SettlementR
 
 def _save_meters(meters: list[_MeterRow]) -> None:
     """Write the settled fields of a chunk's meters in one statement."""
-    fields = [Meter._meta.get_field(name) for name in METER_FIELDS]
+    fields = [Meter._meta.get_field(name) for name in METER_FIELDS if name != "rate"]  # accrual keeps the rate
     cache: dict = {}
 
     def prep(field, value):
@@ -263,8 +263,8 @@ def pay_from_held(balances: dict[str, int], customer_id: int, due: int) -> tuple
 def _settle_chunk(meter_ids, customer_ids, end, run: SettlementRun) -> None:
     held = ledger.lock_customer_balances(customer_ids)  # accounts first (as post() and top-ups), then meters
     columns = ["id", "server_id", "customer_id", "running_per_hour", "stopped_per_hour", *METER_FIELDS]
-    rows = (Meter.objects.select_for_update().filter(id__in=meter_ids, settled_until__lt=end).order_by("id")
-            .values_list(*columns))
+    rows = (Meter.objects.select_for_update().filter(ledger.AnyOf(F("id"), meter_ids), settled_until__lt=end)
+            .order_by("id").values_list(*columns))
     meters = [_MeterRow(**dict(zip(columns, row, strict=True))) for row in rows]  # plain rows: no model overhead
     entries, now = [], clock.now()
     memo = f"按量付费 {timezone.localtime(end):%Y-%m-%d %H:%M}"
@@ -290,7 +290,7 @@ def _settle_chunk(meter_ids, customer_ids, end, run: SettlementRun) -> None:
         elif not meter.debt_fen:
             meter.arrears_since = meter.grace_notice_at = None
         meter.settled_until = end
-    ledger.post_batch(entries)
+    ledger.post_batch(entries, locked=held.accounts)
     _save_meters(meters)
     run.meters += len(meters)
 

@@ -102,7 +102,7 @@ def _settle_chunk(meter_ids, customer_ids, end: dt.datetime, totals: dict[str, i
             totals["charged_fen"] += pay
         meter.debt_fen = due - pay
         meter.settled_until = end
-    ledger.post_batch(entries)
+    ledger.post_batch(entries, locked=held.accounts)
     SnapshotMeter.objects.bulk_update(meters, ["carried", "charged_fen", "debt_fen", "settled_until"])
     totals["meters"] += len(meters)
 

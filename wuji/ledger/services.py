@@ -4,7 +4,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Sum, Window
+from django.db.models import F, Lookup, Q, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +13,8 @@ from wuji.core import clock
 from .choices import AccountKind, TransactionKind
 from .models import Account, Posting, Transaction
 from .signals import spendable_credited
+
+SPENDABLE = (AccountKind.CASH, AccountKind.GIFT)
 
 
 class LedgerError(Exception):
@@ -278,32 +280,61 @@ class BatchEntry:
     memo: str = ""
 
 
-def lock_customer_balances(customer_ids: Iterable[int]) -> dict[int, dict[str, int]]:
-    """Inside a transaction: lock every account of these customers in ascending id order (as `post()` does)
-    and return {customer_id: {'cash': fen, 'gift': fen, 'frozen': fen}}."""
+class AnyOf(Lookup):
+    """`AnyOf(F("id"), [1, 2, …])`: the column is one of the values. PostgreSQL: `col = ANY(%s::type[])`, one
+    parameter however many values (a chunk's thousand ids as a thousand placeholders cost more to send than to
+    look up); elsewhere `col IN (%s, …)`."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(value, connection, prepared=False) for value in self.rhs]
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::{field.db_type(connection)}[])", [*params, values]
+        if not values:
+            return "1 = 0", params
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
+
+
+class LockedBalances(dict):
+    """{customer_id: {'cash': fen, 'gift': fen}}; `accounts` holds the locked rows by code for `post_batch`."""
+
+    accounts: dict[str, Account]
+
+
+def lock_customer_balances(customer_ids: Iterable[int]) -> LockedBalances:
+    """Inside a transaction: lock the spendable (cash and gift) accounts of these customers in ascending id order (as
+    `post()` does; a charge touches no other) and return {customer_id: {'cash': fen, 'gift': fen}}, the locked rows
+    in `.accounts` (pass them to `post_batch`, which then need not lock them again)."""
     ids = sorted(set(customer_ids))
-    result = {cid: dict.fromkeys(AccountKind.CUSTOMER_KINDS, 0) for cid in ids}
-    rows = (Account.objects.select_for_update().filter(customer_id__in=ids).order_by("id")
-            .values_list("customer_id", "kind", "balance"))
-    for customer_id, kind, balance in rows:
-        result[customer_id][kind] = balance
+    result = LockedBalances((cid, dict.fromkeys(SPENDABLE, 0)) for cid in ids)
+    result.accounts = {}
+    rows = (Account.objects.select_for_update().filter(AnyOf(F("customer_id"), ids), kind__in=SPENDABLE)
+            .order_by("id").only("id", "code", "kind", "customer_id", "balance", "version"))
+    for account in rows:
+        result[account.customer_id][account.kind] = account.balance
+        result.accounts[account.code] = account
     return result
 
 
-def post_batch(entries: Sequence[BatchEntry]) -> list[int]:
+def post_batch(entries: Sequence[BatchEntry], *, locked: dict[str, Account] | None = None) -> list[int]:
     """Record many balanced transactions with a handful of statements, inside the caller's transaction.
 
     Customer accounts are locked in ascending id order; entries whose key already exists are skipped (a
     re-run after a crash is a no-op); running balances (`balance_after`) follow posting-id order per
     account, as `verify()` checks; a customer account going below zero raises InsufficientFunds and the
     caller's transaction rolls back whole. Stored balances are updated with one prepared statement. Returns
-    the ids of the new transactions.
+    the ids of the new transactions. `locked`: customer accounts this transaction has locked already (rows of
+    `lock_customer_balances`), used as they are; the others are locked here.
     """
     if not connection.in_atomic_block:
         raise LedgerError("post_batch must run inside transaction.atomic()")
     if not entries:
         return []
-    existing = set(Transaction.objects.filter(idempotency_key__in=[e.key for e in entries])
+    existing = set(Transaction.objects.filter(AnyOf(F("idempotency_key"), [e.key for e in entries]))
                    .values_list("idempotency_key", flat=True))
     todo, seen, kinds = [], set(), set(TransactionKind.values())
     for entry in entries:
@@ -317,7 +348,10 @@ def post_batch(entries: Sequence[BatchEntry]) -> list[int]:
         return []
     codes = {leg.account for _entry, legs in todo for leg in legs}
     customer_codes = [code for code in codes if code.startswith("cust:")]
-    accounts = {a.code: a for a in Account.objects.select_for_update().filter(code__in=customer_codes).order_by("id")}
+    accounts = {code: locked[code] for code in customer_codes if locked and code in locked}
+    if len(accounts) < len(customer_codes):
+        accounts.update((a.code, a) for a in Account.objects.select_for_update().filter(
+            AnyOf(F("code"), [code for code in customer_codes if code not in accounts])).order_by("id"))
     for code in customer_codes:
         if code not in accounts:
             raise LedgerError(f"unknown customer account {code}")
@@ -329,8 +363,8 @@ def post_batch(entries: Sequence[BatchEntry]) -> list[int]:
         elif accounts[code].kind != AccountKind.PLATFORM:
             raise LedgerError(f"{code} is not a platform account")
     created_at = Transaction._meta.get_field("created_at").get_db_prep_save(clock.now(), connection)
-    ids_by_key = dict(_insert(
-        Transaction._meta.db_table,
+    ids_by_key = dict(insert_rows(
+        Transaction,
         ["idempotency_key", "kind", "customer_id", "cause_type", "cause_id", "memo", "created_at"],
         [(entry.key, entry.kind, entry.customer_id, entry.cause[0] if entry.cause else "",
           str(entry.cause[1]) if entry.cause else "", entry.memo[:200], created_at) for entry, _legs in todo],
@@ -350,7 +384,7 @@ def post_batch(entries: Sequence[BatchEntry]) -> list[int]:
                 running[account.code] = balance_after
             postings.append((txn_id, account.pk, leg.amount, balance_after))
     # Inserted in list order, so posting ids follow the running balances per account as verify() checks.
-    _insert(Posting._meta.db_table, ["transaction_id", "account_id", "amount", "balance_after"], postings)
+    insert_rows(Posting, ["transaction_id", "account_id", "amount", "balance_after"], postings)
     changed = []
     for code, balance in running.items():
         account = accounts[code]
@@ -361,39 +395,72 @@ def post_batch(entries: Sequence[BatchEntry]) -> list[int]:
     return [ids_by_key[entry.key] for entry, _legs in todo]
 
 
-def _insert(table: str, columns: list[str], rows: list[tuple], *, returning: str = "", batch: int = 500) -> list:
-    """Multi-row INSERTs of `rows` in order; with `returning`, the returned rows (both SQLite and PostgreSQL)."""
-    result = []
+def insert_rows(model, columns: list[str], rows: list[tuple], *, returning: str = "") -> list:
+    """INSERT `rows` (tuples of `columns`, attnames of `model`) in list order, so serial ids follow the list; with
+    `returning`, the returned rows. PostgreSQL: one `INSERT … SELECT FROM unnest(array, …) WITH ORDINALITY ORDER BY`
+    per 10,000 rows — one parameter per column, not per value (the client builds the statement text itself, and
+    parsing tens of thousands of placeholders per statement was most of the time). SQLite: multi-row VALUES."""
+    table = model._meta.db_table
+    if connection.vendor == "postgresql":
+        types = [model._meta.get_field(column).db_type(connection) for column in columns]
+        result = []
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), 10_000):
+                values = [list(column) for column in zip(*rows[start:start + 10_000], strict=True)]
+                # A column with one value throughout (kind, memo, time of a settlement chunk) is one parameter.
+                same = [len(set(column)) == 1 for column in values]
+                varying = [i for i in range(len(columns)) if not same[i]] or [0]
+                select = ", ".join(f"v.c{i}" if i in varying else f"%s::{types[i]}" for i in range(len(columns)))
+                arrays = ", ".join(f"%s::{types[i]}[]" for i in varying)
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join(columns)}) SELECT {select} FROM unnest({arrays}) "
+                    f"WITH ORDINALITY AS v({', '.join(f'c{i}' for i in varying)}, o) ORDER BY v.o"
+                    + (f" RETURNING {returning}" if returning else ""),
+                    [*(values[i][0] for i in range(len(columns)) if i not in varying), *(values[i] for i in varying)])
+                if returning:
+                    result.extend(cursor.fetchall())
+        return result
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    result = []
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), batch):
-            part = rows[start:start + batch]
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(part))}"
-            if returning:
-                sql += f" RETURNING {returning}"
-            cursor.execute(sql, [value for row in part for value in row])
+        for start in range(0, len(rows), 500):
+            part = rows[start:start + 500]
+            cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row_sql] * len(part))}"
+                           + (f" RETURNING {returning}" if returning else ""), [value for row in part for value in row])
             if returning:
                 result.extend(cursor.fetchall())
     return result
 
 
 def update_rows(table: str, columns: list[tuple[str, str]], rows: list, *, batch: int = 1000) -> None:
-    """UPDATE many rows by id with one statement per `batch` rows: `UPDATE t SET c = v.columnN FROM (VALUES …)`
-    (SQLite ≥ 3.33 and PostgreSQL). `columns` are (column, database type), the first one the id."""
+    """UPDATE many rows by id: `columns` are (column, database type), the first one the id. PostgreSQL: one
+    `UPDATE t SET c = v.c FROM unnest(array, …)` per 10,000 rows (one parameter per column); SQLite (≥ 3.33):
+    `UPDATE t SET c = v.columnN FROM (VALUES …)` per `batch` rows."""
     if not rows:
         return
-    postgres = connection.vendor == "postgresql"
-
-    def value(index: int, db_type: str) -> str:
-        return f"CAST(v.column{index} AS {db_type})" if postgres else f"v.column{index}"
-
-    assignments = ", ".join(f"{column} = {value(i + 2, db_type)}" for i, (column, db_type) in enumerate(columns[1:]))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), 10_000):
+                values = [list(column) for column in zip(*rows[start:start + 10_000], strict=True)]
+                # A column with one value throughout (a settlement's period end) is one parameter.
+                same = [i > 0 and len(set(column)) == 1 for i, column in enumerate(values)]
+                varying = [i for i in range(len(columns)) if not same[i]]
+                names = [columns[i][0] for i in varying]
+                assignments = ", ".join(f"{column} = v.{column}" if not same[i] else f"{column} = %s::{db_type}"
+                                        for i, (column, db_type) in enumerate(columns) if i > 0)
+                arrays = ", ".join(f"%s::{columns[i][1]}[]" for i in varying)
+                cursor.execute(
+                    f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({', '.join(names)}) "
+                    f"WHERE {table}.{names[0]} = v.{names[0]}",
+                    [*(values[i][0] for i in range(len(columns)) if same[i]), *(values[i] for i in varying)])
+        return
+    assignments = ", ".join(f"{column} = v.column{i + 2}" for i, (column, _db_type) in enumerate(columns[1:]))
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch):
             part = rows[start:start + batch]
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(part))}) AS v "
-                f"WHERE {table}.id = {value(1, columns[0][1])}",
+                f"WHERE {table}.id = v.column1",
                 [item for row in part for item in row],
             )

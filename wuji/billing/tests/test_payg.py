@@ -104,11 +104,11 @@ def test_a_rerun_after_a_crash_mid_run_charges_nothing_twice(machine, customer, 
     real = ledger.post_batch
     calls = []
 
-    def crash_on_second_chunk(entries):
+    def crash_on_second_chunk(entries, **kwargs):
         calls.append(len(entries))
         if len(calls) == 2:
             raise RuntimeError("worker killed")
-        return real(entries)
+        return real(entries, **kwargs)
 
     with mock.patch.object(ledger, "post_batch", crash_on_second_chunk), pytest.raises(RuntimeError):
         payg.settle(chunk_size=1)
