@@ -3,8 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -32,11 +33,13 @@ def version_detail(request, version: str):
 
 
 def _next_url(request) -> str:
+    """The page to return to: the posted or linked URL if it is on this site, else the dashboard. Always a URL,
+    never a view name (redirect() would try to reverse a bare word such as "abc" and fail)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                        require_https=request.is_secure()):
         return target
-    return "portal:dashboard"
+    return reverse("portal:dashboard")
 
 
 @login_required
@@ -45,7 +48,7 @@ def accept(request):
     if current is None:
         raise Http404(_("当前没有生效的用户协议。"))
     if not services.needs_acceptance(request.user):
-        return redirect(_next_url(request))
+        return HttpResponseRedirect(_next_url(request))
     error = ""
     if request.method == "POST":
         if not request.POST.get("accept_agreement"):
@@ -59,7 +62,7 @@ def accept(request):
             else:
                 messages.success(request, _("您已同意《%(title)s》（%(version)s）。") %
                                  {"title": current.title, "version": current.version})
-                return redirect(_next_url(request))
+                return HttpResponseRedirect(_next_url(request))
     return render(request, "agreements/accept.html", {
         "agreement": services.current_version(), "next": request.GET.get("next") or request.POST.get("next", ""),
         "error": error}, status=400 if error else 200)

@@ -79,6 +79,10 @@ def record_consent(user, *, granted: bool, channel: str, ip: str | None,
     if granted and text_version != CONSENT_TEXT_VERSION:
         raise PreferenceRefused(_("同意条款已更新，请阅读最新条款后再确认。"), code="stale_consent_text",
                                 field="text_version")
+    if len(text_version) > MarketingConsent._meta.get_field("text_version").max_length or "\x00" in text_version:
+        # A withdrawal names the version it was shown too; one that no version could be is refused, not stored.
+        raise PreferenceRefused(_("条款版本无效，请刷新页面后重试。"), code="invalid_text_version",
+                                field="text_version")
     current = current_consent(user)
     if current and current.granted == granted and current.text_version == text_version:
         return current  # asking twice for the same answer records nothing new

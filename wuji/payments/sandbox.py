@@ -21,7 +21,9 @@ def sign(params: dict[str, str]) -> str:
 
 def verify(params: dict[str, str]) -> bool:
     signature = params.get("sign", "")
-    return bool(signature) and hmac.compare_digest(signature, sign(params))
+    # As bytes: compare_digest raises TypeError for a str with non-ASCII characters, and a forged signature may
+    # have any.
+    return bool(signature) and hmac.compare_digest(signature.encode(), sign(params).encode())
 
 
 def enabled() -> bool:

@@ -194,19 +194,25 @@ def _digest(parts: list[bytes]) -> str:
     return hasher.hexdigest()
 
 
+def _storable(value, limit: int) -> str:
+    return str(value).replace("\x00", "\ufffd")[:limit]
+
+
 def _log_notice(channel: str, digest: str, ip: str | None, *, verified: bool, outcome: str, detail: str = "",
                 summary: dict | None = None, notice: gateways.VerifiedNotice | None = None,
                 topup: TopUp | None = None) -> PaymentNotice:
-    # What the sender wrote is kept short: the log must not become a place to store arbitrary payloads.
-    summary = {str(k)[:40]: (v if isinstance(v, int | None) else str(v)[:200]) for k, v in (summary or {}).items()}
+    # What the sender wrote is kept short: the log must not become a place to store arbitrary payloads. NUL
+    # characters are replaced: PostgreSQL stores none in text or JSON, and a forged notice may carry any.
+    summary = {_storable(k, 40): (v if isinstance(v, int | None) else _storable(v, 200))
+               for k, v in (summary or {}).items()}
     summary = json.loads(json.dumps(dict(list(summary.items())[:20]), default=str))
     with transaction.atomic():
         return PaymentNotice.objects.create(
             channel=channel, received_at=clock.now(), ip=ip or None, digest=digest,
             repeated=PaymentNotice.objects.filter(digest=digest).exists(), verified=verified, outcome=outcome,
-            detail=detail[:300], summary=summary, topup=topup,
-            out_trade_no=str(notice.out_trade_no if notice else summary.get("out_trade_no", ""))[:64],
-            channel_trade_no=(notice.channel_trade_no if notice else "")[:64],
+            detail=_storable(detail, 300), summary=summary, topup=topup,
+            out_trade_no=_storable(notice.out_trade_no if notice else summary.get("out_trade_no", ""), 64),
+            channel_trade_no=_storable(notice.channel_trade_no if notice else "", 64),
             amount_fen=notice.amount_fen if notice else None,
         )
 

@@ -17,7 +17,9 @@ def inbox(request):
 @require_POST
 @login_required
 def inbox_mark_read(request):
-    ids = [int(value) for value in request.POST.getlist("notice") if value.isdigit()]
+    # ASCII digits only ("²".isdigit() is true, int("²") fails), and no more than an id can hold.
+    ids = [int(value) for value in request.POST.getlist("notice") if value.isascii() and value.isdigit()
+           and len(value) <= 18]
     if request.POST.get("all"):
         ids = list(notifications.inbox_of(request.user).filter(read_at__isnull=True).values_list("pk", flat=True))
     notifications.mark_read(request.user, ids)

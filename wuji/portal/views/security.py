@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -268,7 +268,7 @@ def step_up(request):
             form.add_error("secret", str(exc))
         else:
             messages.success(request, _("身份验证成功（%(factor)s），请继续操作。") % {"factor": Factor.label(factor)})
-            return redirect(next_url)
+            return HttpResponseRedirect(next_url)  # a URL as posted: redirect() would try to reverse a bare word
     return render(request, "portal/security/step_up.html", {
         "operation": operation, "operation_label": accounts.operation_label(operation), "factors": factors,
         "form": form, "next": next_url, "Factor": Factor,

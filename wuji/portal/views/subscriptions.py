@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -87,7 +88,7 @@ def auto_renew(request, pk: int):
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
                                                 require_https=request.is_secure()):
-        return redirect(back)
+        return HttpResponseRedirect(back)  # a URL as posted: redirect() would try to reverse a bare word as a view
     return redirect("portal:server", pk=sub.server_id)
 
 
