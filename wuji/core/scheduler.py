@@ -11,7 +11,8 @@ scale-out test; `wuji check-deploy` refuses it in production).
 import dataclasses
 import datetime as dt
 import logging
-import time
+import signal
+import threading
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
@@ -72,17 +73,27 @@ def tick(moment: dt.datetime | None = None, jobs: list[PeriodicJob] | None = Non
                 run.save(update_fields=["task_result_id"])
         except IntegrityError:
             continue  # this slot was already taken by another tick
+        log.info("enqueued %s", job.name)  # each as it is committed: the log accounts for every claimed slot
         enqueued.append(job.name)
     return enqueued
 
 
-def run_forever(poll_seconds: float = 5.0) -> None:  # pragma: no cover - a loop around tick()
+def run_forever(poll_seconds: float = 5.0) -> None:
+    """Tick every `poll_seconds` until SIGTERM or SIGINT, which end the loop after the tick under way: a stop
+    (systemd, a deploy) never cuts a tick between a slot's claim and its log line."""
+    stopping = threading.Event()
+    previous = {signum: signal.signal(signum, lambda *_: stopping.set()) for signum in (signal.SIGTERM,
+                                                                                        signal.SIGINT)}
     log.info("scheduler started with jobs: %s", ", ".join(j.name for j in registered_jobs()))
-    while True:
-        close_old_connections()  # drop a connection the database lost (a restart): the next tick reconnects
-        try:
-            for name in tick():
-                log.info("enqueued %s", name)
-        except Exception:
-            log.exception("scheduler tick failed; retrying")
-        time.sleep(poll_seconds)
+    try:
+        while not stopping.is_set():
+            close_old_connections()  # drop a connection the database lost (a restart): the next tick reconnects
+            try:
+                tick()
+            except Exception:
+                log.exception("scheduler tick failed; retrying")
+            stopping.wait(poll_seconds)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    log.info("scheduler stopped")

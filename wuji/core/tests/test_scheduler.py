@@ -1,4 +1,5 @@
 import datetime as dt
+import signal
 import threading
 
 import pytest
@@ -81,3 +82,31 @@ def test_concurrent_schedulers_enqueue_a_slot_once():
     assert results == ["test.heartbeat"]
     assert ScheduledRun.objects.count() == 1
     assert DBTaskResult.objects.filter(task_path__endswith="heartbeat").count() == 1
+
+
+@pytest.mark.django_db
+def test_each_enqueued_job_is_logged_as_its_slot_is_claimed(caplog):
+    caplog.set_level("INFO", logger="wuji.core.scheduler")
+    scheduler.tick(T0, jobs=[JOB])
+    scheduler.tick(T0, jobs=[JOB])  # the slot is taken: nothing enqueued, nothing logged
+    assert [r.getMessage() for r in caplog.records] == ["enqueued test.heartbeat"]
+
+
+def test_sigterm_ends_the_loop_after_the_tick_under_way(monkeypatch, caplog):
+    """The scale-out test found schedulers stopped mid-tick: slots claimed whose log lines never came."""
+    caplog.set_level("INFO", logger="wuji.core.scheduler")
+    ticks = []
+
+    def tick():
+        ticks.append("started")
+        signal.raise_signal(signal.SIGTERM)  # arrives while the tick is under way
+        ticks.append("finished")
+        return []
+
+    monkeypatch.setattr(scheduler, "tick", tick)
+    monkeypatch.setattr(scheduler, "close_old_connections", lambda: None)
+    handler = signal.getsignal(signal.SIGTERM)
+    scheduler.run_forever(poll_seconds=600)  # returns at once: the stop does not wait out the poll
+    assert ticks == ["started", "finished"]
+    assert caplog.records[-1].getMessage() == "scheduler stopped"
+    assert signal.getsignal(signal.SIGTERM) is handler
