@@ -306,6 +306,10 @@ MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = "武极云"
+# A code from the 30-second step before or after the server's is accepted (RFC 6238 5.2: transmission delay and
+# clock drift). With allauth's default of 0, a code typed near the end of its step failed when it arrived in the
+# next one (a CI run caught a step-up failing this way); allauth still refuses a code used once.
+MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # allauth refuses to enrol a second factor while the e-mail address is unverified; demos may relax that.
 MFA_ALLOW_UNVERIFIED_EMAIL = env_bool("WUJI_MFA_ALLOW_UNVERIFIED_EMAIL", False)
